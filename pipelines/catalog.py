@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-LAYERS = ("raw", "core", "quarantine", "errors", "mart")
+LAYERS = ("raw", "core", "quarantine", "errors", "mart", "meta")
 
 
 class CatalogError(ValueError):
@@ -148,8 +148,9 @@ def _check_table_schema(path: Path, index: int, schema: dict[str, Any]) -> None:
     names = [f["name"] for f in schema["fields"]]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise CatalogError(f"{_where(path, ['resources', index, 'schema'])}: "
-                           f"duplicate field names {duplicates}")
+        raise CatalogError(
+            f"{_where(path, ['resources', index, 'schema'])}: duplicate field names {duplicates}"
+        )
 
 
 def _check_columns(path: Path, index: int, names: list[str], extension: dict[str, Any]) -> None:
@@ -228,6 +229,78 @@ def load_dataset(path: Path, root: Path | None = None) -> Dataset:
         homepage=descriptor.get("homepage"),
         descriptor=descriptor,
     )
+
+
+@dataclass(frozen=True)
+class Mart:
+    """A derived table answering a hackathon question, from `catalog/marts/*.yaml`.
+
+    `name` is `<domain>__<table>`; the table is `mart_<name>`.
+    """
+
+    name: str
+    title: str
+    description: str
+    sql: str
+    depends_on: tuple[str, ...]
+    fields: tuple[dict[str, Any], ...]
+    descriptor_path: Path
+    facets: tuple[str, ...] = ()
+    fts: tuple[str, ...] = ()
+    label: str | None = None
+    map_columns: dict[str, str] | None = None
+
+    @property
+    def table(self) -> str:
+        return f"mart_{self.name}"
+
+
+_MART_REQUIRED = ("name", "title", "description", "depends_on", "sql", "fields")
+
+
+def load_mart(path: Path) -> Mart:
+    """Load and check one mart descriptor."""
+    path = Path(path)
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise CatalogError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(spec, dict):
+        raise CatalogError(f"{path}: expected a mapping at the top level")
+    for key in _MART_REQUIRED:
+        if not spec.get(key):
+            raise CatalogError(f"{_where(path, [key])}: required, found nothing")
+    if "__" not in spec["name"] or path.stem != spec["name"]:
+        raise CatalogError(
+            f"{_where(path, ['name'])}: expected `<domain>__<table>` equal to the file name "
+            f"`{path.stem}`, found `{spec['name']}`"
+        )
+    for position, column in enumerate(spec["fields"]):
+        if not column.get("name") or not str(column.get("description") or "").strip():
+            raise CatalogError(
+                f"{_where(path, ['fields', position])}: "
+                "expected a `name` and a French `description`"
+            )
+    names = [c["name"] for c in spec["fields"]]
+    _check_columns(path, 0, names, spec)
+    return Mart(
+        name=spec["name"],
+        title=spec["title"],
+        description=spec["description"],
+        sql=spec["sql"],
+        depends_on=tuple(spec["depends_on"]),
+        fields=tuple(spec["fields"]),
+        descriptor_path=path,
+        facets=tuple(spec.get("facets", ())),
+        fts=tuple(spec.get("fts", ())),
+        label=spec.get("label"),
+        map_columns=spec.get("map"),
+    )
+
+
+def load_marts(catalog_dir: Path) -> list[Mart]:
+    """Load every `marts/*.yaml` of a catalogue folder (there may be none)."""
+    return [load_mart(p) for p in sorted((Path(catalog_dir) / "marts").glob("*.yaml"))]
 
 
 def load_catalog(catalog_dir: Path) -> list[Dataset]:

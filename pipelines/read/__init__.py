@@ -38,7 +38,8 @@ def read_resource(path: Path, options: dict[str, Any] | None = None) -> ReadResu
     options = dict(options or {})
     fmt = options.get("format", "csv")
     if fmt not in READERS:
-        raise ReadError(f"{path}: no reader for format {fmt!r}; known: {', '.join(sorted(READERS))}")
+        known = ", ".join(sorted(READERS))
+        raise ReadError(f"{path}: no reader for format {fmt!r}; known: {known}")
     module = import_module(f"{__name__}.{READERS[fmt]}")
     result: ReadResult = module.read(Path(path), options)
     result.detection.setdefault("format", fmt)

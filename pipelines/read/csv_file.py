@@ -21,8 +21,10 @@ def detect_encoding(data: bytes) -> str:
             data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return "utf-8-sig" if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf") else (
-            "utf-8" if encoding == "utf-8-sig" else encoding
+        return (
+            "utf-8-sig"
+            if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf")
+            else ("utf-8" if encoding == "utf-8-sig" else encoding)
         )
     raise AssertionError("latin-1 decodes any bytes")
 
@@ -49,7 +51,7 @@ def read(path: Path, options: dict[str, Any]) -> ReadResult:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise ReadError(
-            f"{path}, line {line}: bytes {data[error.start:error.start + 4]!r} are not "
+            f"{path}, line {line}: bytes {data[error.start : error.start + 4]!r} are not "
             f"{encoding}; set `read.encoding` in the descriptor (for example cp1252)"
         ) from error
     text = text.lstrip("\ufeff")
