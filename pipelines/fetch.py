@@ -1,0 +1,222 @@
+"""Fetch a source (local path or HTTP URL) into a kept raw snapshot.
+
+HTTP uses a conditional GET (ETag / Last-Modified from the previous fetch) so an unchanged
+source is not downloaded again; where the server gives neither, the sha256 of the bytes
+decides whether anything changed. Transient failures (timeouts, connection errors, 5xx) are
+retried with backoff; 4xx never are. Every snapshot is kept under `dest_dir` with a
+`state.json` remembering the last good fetch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+STATE_FILE = "state.json"
+CHUNK = 1 << 20
+RETRY_STATUSES = (500, 502, 503, 504)
+
+
+class FetchError(RuntimeError):
+    """A source could not be fetched; the message names it and says what to do."""
+
+    def __init__(self, message: str, *, source: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.source = source
+        self.status = status
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    source: str
+    path: Path  # the raw snapshot to read
+    sha256: str
+    bytes: int
+    changed: bool  # False: same content as the previous fetch (304 or same sha256)
+    status: str  # "downloaded", "not-modified", "unchanged", "copied"
+    fetched_at: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def to_metadata(self) -> dict[str, str | int | bool | None]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_state(dest_dir: Path) -> dict:
+    state_path = Path(dest_dir) / STATE_FILE
+    if not state_path.is_file():
+        return {}
+    return json.loads(state_path.read_text())
+
+
+def _write_state(dest_dir: Path, result: FetchResult) -> None:
+    state_path = dest_dir / STATE_FILE
+    tmp = state_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result.to_metadata(), indent=2))
+    tmp.replace(state_path)
+
+
+def _keep(dest_dir: Path, tmp: Path, sha: str, suffix: str, previous: dict) -> tuple[Path, bool]:
+    """Move a downloaded temp file into the snapshot folder unless its content is unchanged."""
+    old = Path(previous["path"]) if previous.get("path") else None
+    if previous.get("sha256") == sha and old and old.is_file():
+        tmp.unlink()
+        return old, False
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    final = dest_dir / f"{stamp}-{sha[:12]}{suffix}"
+    tmp.replace(final)
+    return final, True
+
+
+def _session(retries: int, backoff: float) -> requests.Session:
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _fetch_http(
+    url: str, dest_dir: Path, previous: dict, timeout: float, retries: int, backoff: float
+) -> FetchResult:
+    headers = {"User-Agent": "territoire-camp/0.1 (+open data kit)"}
+    if previous.get("source") == url:
+        if previous.get("etag"):
+            headers["If-None-Match"] = previous["etag"]
+        if previous.get("last_modified"):
+            headers["If-Modified-Since"] = previous["last_modified"]
+    started = time.monotonic()
+    try:
+        with _session(retries, backoff) as session:
+            response = session.get(url, headers=headers, timeout=timeout, stream=True)
+            if response.status_code == 304 and previous.get("path"):
+                response.close()
+                return FetchResult(
+                    source=url,
+                    path=Path(previous["path"]),
+                    sha256=previous["sha256"],
+                    bytes=previous["bytes"],
+                    changed=False,
+                    status="not-modified",
+                    fetched_at=_now(),
+                    etag=previous.get("etag"),
+                    last_modified=previous.get("last_modified"),
+                )
+            if response.status_code >= 400:
+                response.close()
+                advice = (
+                    "the server is failing; it was retried, try again later"
+                    if response.status_code >= 500
+                    else "check the URL in the descriptor (`x-camp.online_url`)"
+                )
+                raise FetchError(
+                    f"GET {url} answered HTTP {response.status_code} {response.reason}: {advice}",
+                    source=url,
+                    status=response.status_code,
+                )
+            suffix = Path(urlparse(url).path).suffix or ".bin"
+            tmp = dest_dir / f".download-{time.time_ns()}.part"
+            digest = hashlib.sha256()
+            size = 0
+            with tmp.open("wb") as handle:
+                for chunk in response.iter_content(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    handle.write(chunk)
+    except requests.RequestException as error:
+        elapsed = time.monotonic() - started
+        raise FetchError(
+            f"GET {url} failed after {retries} retries ({elapsed:.1f} s): "
+            f"{type(error).__name__}: {error}. Is the server up and the URL right?",
+            source=url,
+        ) from error
+    sha = digest.hexdigest()
+    path, changed = _keep(dest_dir, tmp, sha, suffix, previous)
+    return FetchResult(
+        source=url,
+        path=path,
+        sha256=sha,
+        bytes=size,
+        changed=changed,
+        status="downloaded" if changed else "unchanged",
+        fetched_at=_now(),
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+    )
+
+
+def _fetch_local(path: Path, dest_dir: Path, previous: dict) -> FetchResult:
+    if not path.is_file():
+        raise FetchError(
+            f"{path}: no such file; check the resource `path` in the descriptor",
+            source=str(path),
+        )
+    sha = _sha256(path)
+    tmp = dest_dir / f".copy-{time.time_ns()}.part"
+    shutil.copyfile(path, tmp)
+    kept, changed = _keep(dest_dir, tmp, sha, path.suffix, previous)
+    return FetchResult(
+        source=str(path),
+        path=kept,
+        sha256=sha,
+        bytes=path.stat().st_size,
+        changed=changed,
+        status="copied" if changed else "unchanged",
+        fetched_at=_now(),
+    )
+
+
+def fetch(
+    source: str | Path,
+    dest_dir: Path,
+    *,
+    timeout: float = 60.0,
+    retries: int = 3,
+    backoff: float = 0.5,
+) -> FetchResult:
+    """Fetch `source` into `dest_dir`, reusing the previous snapshot when nothing changed."""
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    previous = read_state(dest_dir)
+    text = str(source)
+    if text.startswith(("http://", "https://")):
+        result = _fetch_http(text, dest_dir, previous, timeout, retries, backoff)
+    else:
+        result = _fetch_local(Path(source), dest_dir, previous)
+    _write_state(dest_dir, result)
+    return result
