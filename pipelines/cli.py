@@ -1,0 +1,150 @@
+"""`camp`: run the main job and serve Datasette and Dagster.
+
+camp up            materialize everything on the samples, then serve Datasette (8001)
+                   and the Dagster UI + daemon (3000) until Ctrl-C
+camp materialize   run the main job once (or one dataset's refresh job)
+camp serve         serve the current publication with Datasette only
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .settings import get_settings
+
+
+def _dagster_home() -> Path:
+    """The committed instance folder, unless DAGSTER_HOME says otherwise."""
+    home = Path(os.environ.get("DAGSTER_HOME") or get_settings().root / "dagster_home")
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return home
+
+
+def materialize(job_name: str = "main") -> bool:
+    """Run a job in this process against the Dagster instance; returns success."""
+    from dagster import DagsterInstance
+
+    from .definitions import build_definitions
+
+    _dagster_home()
+    started = time.monotonic()
+    defs = build_definitions()
+    job = defs.resolve_job_def(job_name)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        elapsed = time.monotonic() - started
+        _print_summary(result, elapsed)
+    return result.success
+
+
+def _print_summary(result, elapsed: float) -> None:
+    print(f"\nRun {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} in {elapsed:.1f} s")
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        meta = mat.metadata
+        name = mat.asset_key.to_user_string()
+        rows = meta.get("rows_valid") or meta.get("rows")
+        quarantined = meta.get("rows_quarantined")
+        parts = [f"{name:48}"]
+        if rows is not None:
+            parts.append(f"rows={rows.value}")
+        if quarantined is not None:
+            parts.append(f"quarantined={quarantined.value}")
+        if "snapshot" in meta:
+            parts.append(f"snapshot={Path(str(meta['snapshot'].value)).name}")
+        print("  " + "  ".join(parts))
+    for event in result.all_events:
+        if event.is_step_failure:
+            print(f"  FAILED {event.step_key}: {event.event_specific_data.error.message.strip()}")
+
+
+def _datasette_argv(host: str, port: int) -> list[str]:
+    from .publish import datasette_command
+
+    return datasette_command(get_settings().publish_dir, host=host, port=port)
+
+
+def _dagster_argv(host: str, port: int) -> list[str]:
+    dagster = Path(sys.executable).with_name("dagster")
+    return [str(dagster), "dev", "-m", "pipelines.definitions", "-h", host, "-p", str(port)]
+
+
+def serve(processes: dict[str, list[str]]) -> int:
+    """Run the servers in the foreground; Ctrl-C (or one of them dying) stops them all."""
+    children = [subprocess.Popen(argv, start_new_session=True) for argv in processes.values()]
+    for label in processes:
+        print(f"Serving {label}")
+    print("Press Ctrl-C to stop.")
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    code = 0
+    try:
+        while not stop:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"{child.args[0]} exited with code {child.returncode}; stopping")
+                    code = child.returncode or 1
+                    stop = True
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="camp", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="materialize everything, then serve Datasette and Dagster")
+    for p in (up, sub.add_parser("serve", help="serve the current publication with Datasette")):
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8001, help="Datasette port")
+    up.add_argument("--dagster-port", type=int, default=3000)
+    up.add_argument("--skip-materialize", action="store_true")
+    run = sub.add_parser("materialize", help="run the main job once")
+    run.add_argument("--job", default="main", help="job name, e.g. refresh_decp")
+    args = parser.parse_args(argv)
+
+    if args.command == "materialize":
+        return 0 if materialize(args.job) else 1
+    if args.command == "serve":
+        return serve(
+            {_url("Datasette", args.host, args.port): _datasette_argv(args.host, args.port)}
+        )
+    _dagster_home()
+    if not args.skip_materialize and not materialize("main"):
+        print("The main job failed (see above); serving the last good publication, if any.")
+    return serve(
+        {
+            _url("Datasette", args.host, args.port): _datasette_argv(args.host, args.port),
+            _url("Dagster UI + daemon", args.host, args.dagster_port): _dagster_argv(
+                args.host, args.dagster_port
+            ),
+        }
+    )
+
+
+def _url(label: str, host: str, port: int) -> str:
+    return f"{label} on http://{host}:{port}/"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The Dagster code location: everything is derived from the catalogue.
+
+`dagster dev -m pipelines.definitions` loads `defs`; the catalogue is read then, not at
+import of the `pipelines` package.
+"""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+    definitions,
+    in_process_executor,
+)
+
+from .assets import PUBLICATION, build_assets
+from .catalog import Dataset, load_catalog, load_marts
+from .settings import get_settings
+
+MAIN_JOB = "main"
+TIMEZONE = "Europe/Paris"
+
+
+def refresh_job_name(dataset: Dataset) -> str:
+    return f"refresh_{dataset.name}"
+
+
+def build_definitions() -> Definitions:
+    settings = get_settings()
+    datasets = load_catalog(settings.catalog_dir)
+    marts = load_marts(settings.catalog_dir)
+    assets = build_assets(datasets, marts)
+    # In-process: steps run one after another, the single-writer rule for DuckDB holds
+    # inside a run; the pool in dagster.yaml serialises writers across runs.
+    main = define_asset_job(
+        MAIN_JOB,
+        selection=AssetSelection.all(),
+        description="Ingest, validate, load and publish every catalogue dataset.",
+        executor_def=in_process_executor,
+    )
+    jobs = [main]
+    schedules = []
+    for dataset in datasets:
+        job = define_asset_job(
+            refresh_job_name(dataset),
+            selection=AssetSelection.groups(dataset.name).downstream(),
+            description=f"Refresh {dataset.title} and republish.",
+            executor_def=in_process_executor,
+        )
+        jobs.append(job)
+        if dataset.schedule:
+            schedules.append(
+                ScheduleDefinition(
+                    name=f"{dataset.name}_schedule",
+                    job=job,
+                    cron_schedule=dataset.schedule,
+                    execution_timezone=TIMEZONE,
+                    default_status=DefaultScheduleStatus.RUNNING,
+                    description=f"From catalog/{dataset.descriptor_path.name}: x-camp.schedule",
+                )
+            )
+    assert any(a.key.path[-1] == PUBLICATION for a in assets)
+    return Definitions(assets=assets, jobs=jobs, schedules=schedules)
+
+
+@definitions
+def defs() -> Definitions:
+    return build_definitions()

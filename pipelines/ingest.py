@@ -1,0 +1,143 @@
+"""The per-resource steps the Dagster assets wrap: fetch → read → load raw → validate → promote.
+
+Plain functions over a `Settings`; no Dagster import. The validation results are staged and
+promoted only when the dataset's publication policy allows it, so bad data never replaces
+good data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalog import Resource, table_name
+from .fetch import FetchResult, fetch
+from .read import read_resource
+from .settings import Settings
+from .validate import ValidationReport, validate_table
+from .warehouse import connect, count_rows, drop_staged, load_frame, promote, quote, table_exists
+
+
+@dataclass
+class RawResult:
+    table: str
+    rows: int
+    fetch: FetchResult
+    detection: dict[str, Any]
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "rows": self.rows,
+            **{f"fetch_{k}": v for k, v in self.fetch.to_metadata().items()},
+            "detection": self.detection,
+        }
+
+
+@dataclass
+class CoreResult:
+    table: str
+    report: ValidationReport
+    published: bool  # False: the policy blocked it and the previous core table stays
+    reason: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "promoted": self.published,
+            "policy": self.reason,
+            **self.report.to_metadata(),
+        }
+
+
+def source_for(resource: Resource, settings: Settings) -> str:
+    """The committed sample, or the real online source when the settings ask for it."""
+    if settings.is_online(resource.dataset) and resource.online_url:
+        return resource.online_url
+    return str(resource.sample_path)
+
+
+def raw_dir(resource: Resource, settings: Settings) -> Path:
+    return settings.raw_dir / resource.dataset / resource.name
+
+
+def ingest_raw(resource: Resource, settings: Settings) -> RawResult:
+    """Fetch the source, read it and replace the resource's raw table."""
+    fetched = fetch(source_for(resource, settings), raw_dir(resource, settings))
+    options = {"format": resource.format, **resource.read_options}
+    result = read_resource(fetched.path, options)
+    table = resource.table("raw")
+    with connect(settings.warehouse_path) as con:
+        rows = load_frame(con, table, result.frame)
+    return RawResult(table=table, rows=rows, fetch=fetched, detection=result.detection)
+
+
+def resolve_reference(resource: Resource):
+    """Map a foreign key's `reference.resource` to a core table name.
+
+    "" is the resource itself, "name" another resource of the same dataset,
+    "dataset.name" a resource of another dataset.
+    """
+
+    def resolve(reference: str) -> str:
+        if not reference:
+            return resource.table("core")
+        dataset, _, name = reference.rpartition(".")
+        return table_name("core", dataset or resource.dataset, name)
+
+    return resolve
+
+
+def policy_allows(report: ValidationReport, resource: Resource) -> tuple[bool, str]:
+    share = report.invalid_share
+    limit = resource.max_invalid_share
+    if report.rows_read and share > limit:
+        return False, (
+            f"blocked: {share:.1%} of rows invalid, above the limit of {limit:.1%} "
+            f"set in the descriptor; the previous publication is kept"
+        )
+    return True, f"published valid rows: {share:.1%} invalid (limit {limit:.1%})"
+
+
+def validate_core(resource: Resource, settings: Settings) -> CoreResult:
+    """Validate the raw table into staged core/quarantine/errors, then apply the policy."""
+    names = [resource.table(layer) for layer in ("core", "quarantine", "errors")]
+    raw = resource.table("raw")
+    with connect(settings.warehouse_path) as con:
+        if not table_exists(con, raw):
+            raise LookupError(f"{raw} is missing from the warehouse: materialize it first")
+        con.execute("SET search_path = 'staging,main'")  # validator writes land in staging
+        try:
+            report = validate_table(
+                con,
+                raw,
+                resource.schema,
+                valid=names[0],
+                quarantine=names[1],
+                errors=names[2],
+                resolve_table=resolve_reference(resource),
+            )
+        finally:
+            con.execute("RESET search_path")
+        allowed, reason = policy_allows(report, resource)
+        if allowed:
+            promote(con, names)
+        else:
+            drop_staged(con, names)
+        kept = count_rows(con, names[0]) if table_exists(con, names[0]) else 0
+    return CoreResult(
+        table=names[0],
+        report=report,
+        published=allowed,
+        reason=reason,
+        extra={"core_rows_now": kept},
+    )
+
+
+def build_mart_table(settings: Settings, table: str, sql: str) -> int:
+    """Replace a mart table with the result of its SELECT."""
+    with connect(settings.warehouse_path) as con:
+        con.execute(f"CREATE OR REPLACE TABLE {quote(table)} AS {sql}")
+        return count_rows(con, table)
