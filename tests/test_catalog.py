@@ -50,9 +50,10 @@ def test_decp_inherits_the_pinned_official_field() -> None:
     official = yaml.safe_load((CATALOG / "schemas" / "decp-tabulaire-2.0.0.json").read_text())
     base = {f["name"]: f for f in official["fields"]}
     assert fields["montant"]["type"] == base["montant"]["type"] == "number"
-    assert fields["titulaire_nom"]["description"] == base["titulaire_denominationSociale"][
-        "description"
-    ]
+    assert (
+        fields["titulaire_nom"]["description"]
+        == base["titulaire_denominationSociale"]["description"]
+    )
 
 
 def _write(tmp_path: Path, descriptor: dict, name: str = "demo") -> Path:
@@ -113,8 +114,15 @@ def test_a_good_descriptor_loads(tmp_path: Path) -> None:
             r"property `resources\[0\].x-camp`: Additional properties are not allowed",
         ),
     ],
-    ids=["no-licence", "no-description", "bad-type", "unknown-facet", "relative-source",
-         "bad-name", "misspelt-key"],
+    ids=[
+        "no-licence",
+        "no-description",
+        "bad-type",
+        "unknown-facet",
+        "relative-source",
+        "bad-name",
+        "misspelt-key",
+    ],
 )
 def test_a_broken_descriptor_says_file_property_and_expectation(
     tmp_path: Path, change, expected: str
@@ -129,8 +137,10 @@ def test_inheriting_a_field_the_base_lacks_is_explained(tmp_path: Path) -> None:
     descriptor = _good()
     (tmp_path / "catalog" / "schemas").mkdir(parents=True)
     (tmp_path / "catalog" / "schemas" / "base.json").write_text('{"fields": []}')
-    descriptor["resources"][0]["schema"] = {"x-camp-base": "schemas/base.json",
-                                            "fields": [{"name": "montant"}]}
+    descriptor["resources"][0]["schema"] = {
+        "x-camp-base": "schemas/base.json",
+        "fields": [{"name": "montant"}],
+    }
     with pytest.raises(CatalogError, match="has no `type` and the base schema .* has no field"):
         load_dataset(_write(tmp_path, descriptor), root=tmp_path)
 

@@ -9,7 +9,7 @@ import pytest
 from pipelines.fetch import FetchError, fetch
 from tests.conftest import free_port
 
-BODY = "uid,montant\n1,10\n".encode()
+BODY = b"uid,montant\n1,10\n"
 
 
 def test_200_then_304_on_matching_etag_does_not_download_again(http_server, tmp_path: Path):
