@@ -21,6 +21,8 @@ import polars as pl
 # format name -> module in this package exposing `read(path, options) -> ReadResult`
 READERS = {
     "csv": "csv_file",
+    "geojson": "geojson",
+    "gtfs": "gtfs",
 }
 
 
