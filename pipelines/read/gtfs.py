@@ -62,7 +62,11 @@ def _member(feed: Path, name: str, options: dict[str, Any], rename: dict) -> Rea
 
 
 def _wheelchair(frame: pl.DataFrame, file: str, extension: str | None, ext_column: str | None):
-    standard = pl.col(WHEELCHAIR).str.strip_chars() if WHEELCHAIR in frame.columns else pl.lit(None)
+    if WHEELCHAIR in frame.columns:
+        standard = pl.col(WHEELCHAIR).str.strip_chars()
+        standard = pl.when(standard == "").then(None).otherwise(standard)
+    else:
+        standard = pl.lit(None, dtype=pl.String)
     informative = standard.is_in(["1", "2"])
     if ext_column:
         from_extension = (
