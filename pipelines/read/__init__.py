@@ -21,6 +21,8 @@ import polars as pl
 # format name -> module in this package exposing `read(path, options) -> ReadResult`
 READERS = {
     "csv": "csv_file",
+    "decp-json": "decp_json",
+    "openagenda": "openagenda",
     "geojson": "geojson",
     "gtfs": "gtfs",
 }
