@@ -1,0 +1,269 @@
+"""Explained status: one row per dataset saying, in French, whether it is fresh and why not.
+
+Derived from the run journal, the catalogue and the change-detection state only, so it can
+be rebuilt at any time (CLI `camp status`, the `meta_camp__statut` table published in
+Datasette). Priority of states, worst first: en échec (the source cannot be fetched),
+bloqué (the last version was not published), jamais publié, périmé, à jour.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .catalog import Dataset, Resource, table_name
+from .freshness import age_hours, french_date, next_cron_tick
+from .journal import FETCH, VALIDATE, parse_iso, select
+from .meta import replace_table
+
+STATUS_TABLE = table_name("meta", "camp", "statut")
+FAILED, BLOCKED, NEVER, STALE, FRESH = "en échec", "bloqué", "jamais publié", "périmé", "à jour"
+_ORDER = (FAILED, BLOCKED, NEVER, STALE, FRESH)
+
+COLUMNS: dict[str, str] = {
+    "jeu_de_donnees": "Nom du jeu de données dans le catalogue.",
+    "titre": "Titre du jeu de données.",
+    "etat": "à jour, périmé, bloqué, en échec ou jamais publié.",
+    "explication": "Pourquoi le jeu de données est dans cet état, en une phrase.",
+    "derniere_recuperation": "Date et heure (UTC) de la dernière tentative de récupération.",
+    "resultat_recuperation": "Résultat de cette tentative (ok, ou l'erreur rencontrée).",
+    "derniere_publication": "Date et heure (UTC) de la dernière publication réussie.",
+    "age_heures": "Heures écoulées depuis la dernière publication réussie.",
+    "age_max_heures": "Âge maximal admis par le descripteur (x-camp.max_age_hours).",
+    "prochaine_verification": "Prochaine vérification prévue (planification ou détection).",
+    "source": "Adresse de la source en ligne, ou de l'échantillon livré.",
+}
+
+
+@dataclass(frozen=True)
+class ResourceStatus:
+    state: str
+    sentence: str
+    last_fetch: dict | None
+    last_publication: datetime | None
+
+
+def _fetch_failure(fetches: list[dict]) -> tuple[dict, datetime] | None:
+    """The last fetch if it failed, with the start of the current run of failures."""
+    if not fetches or fetches[-1].get("outcome") == "ok":
+        return None
+    since = fetches[-1]
+    for event in reversed(fetches):
+        if event.get("outcome") == "ok":
+            break
+        since = event
+    return fetches[-1], parse_iso(since["at"]) or datetime.min
+
+
+def _failure_sentence(event: dict, since: datetime) -> str:
+    status = event.get("http_status")
+    when = french_date(since, with_time=False)
+    if status:
+        return f"la source répond {status} depuis le {when}"
+    if event.get("kind") == "read":
+        return f"le fichier ne peut plus être lu depuis le {when} ({event.get('error')})"
+    error = str(event.get("error") or "erreur inconnue").split(":")[0]
+    return f"la source est injoignable ({error}) depuis le {when}"
+
+
+def schema_drift(resource: Resource, columns: list[str] | None) -> list[str]:
+    """French sentences for columns the schema expects that the source no longer has."""
+    if not columns:
+        return []
+    found = [c for c in columns if not c.startswith("_")]
+    missing = [f for f in resource.field_names if f not in found]
+    extra = [c for c in found if c not in resource.field_names]
+    sentences = []
+    for name in missing:
+        match = difflib.get_close_matches(name, extra, n=1, cutoff=0.6)
+        if match:
+            extra.remove(match[0])
+            sentences.append(f"colonne `{name}` renommée en `{match[0]}`")
+        else:
+            sentences.append(f"colonne `{name}` absente de la source")
+    return sentences
+
+
+def encoding_change(fetches: list[dict]) -> str | None:
+    """`le fichier n'est plus en UTF-8` when the last two good reads differ in encoding."""
+    good = [e for e in fetches if e.get("outcome") == "ok" and e.get("encoding")]
+    if len(good) < 2:
+        return None
+    before, now = good[-2]["encoding"], good[-1]["encoding"]
+    if before.lower().startswith("utf-8") and not now.lower().startswith("utf-8"):
+        return f"le fichier n'est plus en UTF-8 ({now} détecté)"
+    return None
+
+
+def resource_status(
+    resource: Resource, events: list[dict], now: datetime, max_age: float | None
+) -> ResourceStatus:
+    mine = select(events, dataset=resource.dataset, resource=resource.name)
+    fetches, validations = select(mine, step=FETCH), select(mine, step=VALIDATE)
+    published = [v for v in validations if v.get("published")]
+    last_pub = parse_iso(published[-1]["at"]) if published else None
+    kept = (
+        f" ; la publication du {french_date(last_pub)} reste en ligne"
+        if last_pub
+        else " ; rien n'a encore été publié"
+    )
+    last_fetch = fetches[-1] if fetches else None
+    notes = []
+    good = [e for e in fetches if e.get("outcome") == "ok"]
+    if good:
+        notes += schema_drift(resource, good[-1].get("columns"))
+        notes += [s for s in [encoding_change(fetches)] if s]
+    detail = (" ; " + " ; ".join(notes)) if notes else ""
+
+    failure = _fetch_failure(fetches)
+    if failure:
+        return ResourceStatus(
+            FAILED, _failure_sentence(*failure) + detail + kept, last_fetch, last_pub
+        )
+    if validations and not validations[-1].get("published"):
+        last = validations[-1]
+        share = last.get("invalid_share") or 0
+        sentence = (
+            f"la version du {french_date(parse_iso(last['at']) or now)} n'a pas été publiée : "
+            f"{share:.0%} de lignes invalides, au-delà de la limite de "
+            f"{resource.max_invalid_share:.0%}"
+        )
+        return ResourceStatus(BLOCKED, sentence + detail + kept, last_fetch, last_pub)
+    if last_pub is None:
+        sentence = (
+            "aucune récupération pour l'instant"
+            if not fetches
+            else ("récupérée mais pas encore validée ni publiée")
+        )
+        return ResourceStatus(NEVER, sentence + detail, last_fetch, None)
+    age = age_hours(last_pub, now) or 0.0
+    if max_age is not None and age > max_age:
+        sentence = (
+            f"données vieilles de {age:.0f} h, au-delà des {max_age:g} h admises : "
+            f"dernière publication le {french_date(last_pub)}"
+        )
+        if good and good[-1].get("changed") is False:
+            sentence += ", la source n'a pas changé depuis"
+        return ResourceStatus(STALE, sentence + detail, last_fetch, last_pub)
+    rows = published[-1].get("rows_valid")
+    quarantined = published[-1].get("rows_quarantined")
+    sentence = f"publié le {french_date(last_pub)}"
+    if rows is not None:
+        sentence += f" ({rows} lignes valides, {quarantined or 0} en quarantaine)"
+    return ResourceStatus(FRESH, sentence + detail, last_fetch, last_pub)
+
+
+def next_check(
+    dataset: Dataset, now: datetime, sensor_due: datetime | None = None
+) -> datetime | None:
+    """The earlier of the next scheduled run and the next change-detection probe."""
+    candidates = [sensor_due] if sensor_due else []
+    if dataset.schedule:
+        candidates.append(next_cron_tick(dataset.schedule, now))
+    return min(candidates) if candidates else None
+
+
+def dataset_status(
+    dataset: Dataset, events: list[dict], now: datetime, sensor_due: datetime | None = None
+) -> dict[str, Any]:
+    """The status row of one dataset: its worst resource decides the state."""
+    parts = [(r, resource_status(r, events, now, dataset.max_age_hours)) for r in dataset.resources]
+    worst = min(parts, key=lambda p: _ORDER.index(p[1].state))[1]
+    if len(parts) == 1:
+        sentence = worst.sentence
+    else:
+        sentence = " ; ".join(
+            f"{r.name} : {s.sentence}" for r, s in parts if s.state == worst.state
+        )
+    sentence = sentence[0].upper() + sentence[1:] + "."
+    pubs = [s.last_publication for _, s in parts if s.last_publication]
+    fetched = [s.last_fetch for _, s in parts if s.last_fetch]
+    last_fetch = max(fetched, key=lambda e: e["at"]) if fetched else None
+    oldest_pub = min(pubs) if len(pubs) == len(parts) and pubs else None
+    upcoming = next_check(dataset, now, sensor_due)
+    return {
+        "jeu_de_donnees": dataset.name,
+        "titre": dataset.title,
+        "etat": worst.state,
+        "explication": sentence,
+        "derniere_recuperation": last_fetch["at"] if last_fetch else None,
+        "resultat_recuperation": _fetch_outcome(last_fetch),
+        "derniere_publication": oldest_pub.strftime("%Y-%m-%dT%H:%M:%SZ") if oldest_pub else None,
+        "age_heures": age_hours(oldest_pub, now),
+        "age_max_heures": dataset.max_age_hours,
+        "prochaine_verification": upcoming.strftime("%Y-%m-%dT%H:%M:%SZ") if upcoming else None,
+        "source": ", ".join(r.online_url or str(r.sample_path.name) for r in dataset.resources),
+    }
+
+
+def _fetch_outcome(event: dict | None) -> str | None:
+    if event is None:
+        return None
+    if event.get("outcome") == "ok":
+        return "ok (inchangée)" if event.get("changed") is False else "ok"
+    if event.get("http_status"):
+        return f"HTTP {event['http_status']}"
+    return str(event.get("error") or "échec")[:200]
+
+
+def status_rows(
+    datasets: list[Dataset],
+    events: list[dict],
+    now: datetime,
+    sensor_due: dict[str, datetime] | None = None,
+) -> list[dict[str, Any]]:
+    due = sensor_due or {}
+    return [dataset_status(d, events, now, due.get(d.name)) for d in datasets]
+
+
+SCHEMA: dict[str, str] = {
+    "jeu_de_donnees": "VARCHAR",
+    "titre": "VARCHAR",
+    "etat": "VARCHAR",
+    "explication": "VARCHAR",
+    "derniere_recuperation": "VARCHAR",
+    "resultat_recuperation": "VARCHAR",
+    "derniere_publication": "VARCHAR",
+    "age_heures": "DOUBLE",
+    "age_max_heures": "DOUBLE",
+    "prochaine_verification": "VARCHAR",
+    "source": "VARCHAR",
+}
+
+
+def write_status(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
+    """Replace `meta_camp__statut` with these rows."""
+    return replace_table(con, STATUS_TABLE, SCHEMA, rows)
+
+
+def sensor_due_by_dataset(watches: dict[str, Any]) -> dict[str, datetime]:
+    """The earliest next probe of each dataset, from the change sensor's watches."""
+    due: dict[str, datetime] = {}
+    for key, watch in watches.items():
+        if not getattr(watch, "due_at", None):
+            continue
+        name = key.split("/", 1)[0]
+        moment = datetime.fromisoformat(watch.due_at)
+        due[name] = min(due.get(name, moment), moment)
+    return due
+
+
+def write_meta_tables(
+    con: duckdb.DuckDBPyConnection, datasets: list[Dataset], build_dir: Path, now: datetime
+) -> dict[str, int]:
+    """Rebuild both published meta tables from the journal and the sensor's watches."""
+    from .changes import read_watches
+    from .journal import read_events
+    from .quality import HISTORY_TABLE, write_history
+
+    events = read_events(build_dir)
+    due = sensor_due_by_dataset(read_watches(build_dir))
+    return {
+        STATUS_TABLE: write_status(con, status_rows(datasets, events, now, due)),
+        HISTORY_TABLE: write_history(con, events),
+    }
