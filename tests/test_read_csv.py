@@ -174,3 +174,12 @@ def test_duplicate_labels_after_cleanup(tmp_path: Path) -> None:
     path.write_text('"X,N,13,5",X\n1,2\n')
     with pytest.raises(ReadError, match="duplicate column labels.*read.rename"):
         read_resource(path, {"coordinates": "none"})
+
+
+def test_constants_are_added_and_recorded() -> None:
+    options = {"constants": {"code_insee": "34172"}, "coordinates": "none"}
+    result = read_resource(FIXTURES / "montpellier-latin1-decimal-comma.csv", options)
+    assert column(result, "code_insee") == ["34172"] * 7
+    assert result.detection["constants"] == {"code_insee": "34172"}
+    with pytest.raises(ReadError, match="would overwrite the columns"):
+        read_resource(FIXTURES / "montpellier-latin1-decimal-comma.csv", {"constants": {"FID_": 1}})

@@ -10,6 +10,8 @@ resource's `x-camp.read` options:
   dates: auto | none | [column, ...]           # French dates → ISO 8601 in these columns
   date_format: auto | <strptime pattern>       # e.g. "%d/%m/%Y %H:%M" for `dates` columns
   coordinates: see `geo.py` (always publishes WGS84 `latitude` / `longitude`)
+  constants: {column: value}   # a value every row shares that the file leaves implicit,
+                               # e.g. the publisher's commune {code_insee: "34172"}
 
 Normalisations (header cleanup, decimal comma, dates, stray quotes around dates) are never
 silent: `detection` lists each changed column with the number of cells changed.
@@ -188,6 +190,18 @@ def normalise(
     frame, coordinates = add_lat_lon(frame, options.get("coordinates"), where)
     if coordinates:
         detection["coordinates"] = coordinates
+    constants = dict(options.get("constants") or {})
+    clashes = sorted(set(constants) & set(frame.columns))
+    if clashes:
+        raise ReadError(
+            f"{where}: `read.constants` would overwrite the columns {clashes}; "
+            "rename them or drop the constants"
+        )
+    if constants:
+        frame = frame.with_columns(
+            pl.lit(str(value), dtype=pl.String).alias(name) for name, value in constants.items()
+        )
+        detection["constants"] = {name: str(value) for name, value in constants.items()}
     return frame, detection
 
 
