@@ -4,6 +4,9 @@ camp up            materialize everything on the samples, then serve Datasette (
                    and the Dagster UI + daemon (3000) until Ctrl-C
 camp materialize   run the main job once (or one dataset's refresh job)
 camp serve         serve the current publication with Datasette only
+camp scaffold      infer a descriptor from a sample file or URL, for the officer to complete
+camp validate      check a file against a descriptor and print the validation report
+camp status        print the explained status of every dataset
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from .officer_cli import add_commands, run
 from .settings import get_settings
 
 
@@ -119,9 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int, default=8001, help="Datasette port")
     up.add_argument("--dagster-port", type=int, default=3000)
     up.add_argument("--skip-materialize", action="store_true")
-    run = sub.add_parser("materialize", help="run the main job once")
-    run.add_argument("--job", default="main", help="job name, e.g. refresh_decp")
+    job = sub.add_parser("materialize", help="run the main job once")
+    job.add_argument("--job", default="main", help="job name, e.g. refresh_decp")
+    add_commands(sub)
     args = parser.parse_args(argv)
+
+    officer = run(args)
+    if officer is not None:
+        return officer
 
     if args.command == "materialize":
         return 0 if materialize(args.job) else 1

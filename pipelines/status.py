@@ -174,12 +174,12 @@ def dataset_status(
     """The status row of one dataset: its worst resource decides the state."""
     parts = [(r, resource_status(r, events, now, dataset.max_age_hours)) for r in dataset.resources]
     worst = min(parts, key=lambda p: _ORDER.index(p[1].state))[1]
-    if len(parts) == 1:
+    same = [(r, s) for r, s in parts if s.state == worst.state]
+    sentences = {s.sentence for _, s in same}
+    if len(parts) == 1 or len(sentences) == 1 and len(same) == len(parts):
         sentence = worst.sentence
     else:
-        sentence = " ; ".join(
-            f"{r.name} : {s.sentence}" for r, s in parts if s.state == worst.state
-        )
+        sentence = " ; ".join(f"{r.name} : {s.sentence}" for r, s in same)
     sentence = sentence[0].upper() + sentence[1:] + "."
     pubs = [s.last_publication for _, s in parts if s.last_publication]
     fetched = [s.last_fetch for _, s in parts if s.last_fetch]
