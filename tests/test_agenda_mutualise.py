@@ -1,0 +1,128 @@
+"""The mutualised agenda mart: every source in one table, an event published twice kept once.
+
+Core tables are built in a fresh in-memory DuckDB from the readers' output, typed from each
+resource's Table Schema, then the mart's SQL runs on them as the pipeline would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.catalog import load_dataset, load_mart
+from pipelines.read import read_resource
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "catalog"
+FIXTURES = ROOT / "tests" / "fixtures" / "agenda"
+MART = load_mart(CATALOG / "marts" / "agenda__evenements.yaml")
+SOURCES = ("agenda_caen_bibliotheques", "agenda_centre_tcheque", "agenda_relais")
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "datetime": "TIMESTAMPTZ",
+    "date": "DATE",
+}
+
+
+def load_core(con: duckdb.DuckDBPyConnection, dataset: str, path: Path | None = None) -> None:
+    """Create the dataset's core tables, typed from the schema, from its sample or `path`."""
+    for resource in load_dataset(CATALOG / f"{dataset}.yaml", root=ROOT).resources:
+        options = {"format": resource.format, **resource.read_options}
+        frame = read_resource(path or resource.sample_path, options).frame
+        casts = ", ".join(
+            f'CAST("{f["name"]}" AS {DUCKDB_TYPES[f["type"]]}) AS "{f["name"]}"'
+            for f in resource.schema["fields"]
+        )
+        con.register("incoming", frame)
+        con.execute(f"CREATE TABLE {resource.table('core')} AS SELECT {casts}, _row FROM incoming")
+        con.unregister("incoming")
+
+
+def run_mart(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql(MART.sql).pl()
+
+
+@pytest.fixture
+def samples() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for dataset in SOURCES:
+        load_core(con, dataset)
+    yield con
+    con.close()
+
+
+def test_mart_reads_exactly_the_declared_core_tables(samples: duckdb.DuckDBPyConnection) -> None:
+    tables = {row[0] for row in samples.execute("SHOW TABLES").fetchall()}
+    used = {t for t in tables if t in MART.sql}
+    assert used == set(MART.depends_on)
+    columns = run_mart(samples).columns
+    assert columns == [f["name"] for f in MART.fields]
+
+
+def test_real_double_publication_is_kept_once_with_both_sources(
+    samples: duckdb.DuckDBPyConnection,
+) -> None:
+    """« Concert de Noël », 10 Dec 2019 20:00, was entered twice in the real export.
+
+    86505211 (place « Centre culturel tchèque de Paris », ends 23:00) is in the Centre
+    tchèque sample; 35219051 (place « Centre Tchèque », 78 m away, ends 21:30) is republished
+    by the relais sample. Two different place records, two end times: one event.
+    """
+    mart = run_mart(samples)
+    noel = mart.filter(pl.col("publications").str.contains("35219051"))
+    assert noel.height == 1
+    row = noel.row(0, named=True)
+    assert row["sources"] == "agenda_centre_tcheque, agenda_relais"
+    assert row["nb_sources"] == 2
+    assert row["publications"] == "agenda_centre_tcheque:86505211, agenda_relais:35219051"
+    assert row["evenement_id"] == "agenda_centre_tcheque:86505211"
+    assert row["lieu_nom"] == "Centre culturel tchèque de Paris"
+
+
+def test_every_event_once_and_only_the_republished_ones_merged(
+    samples: duckdb.DuckDBPyConnection,
+) -> None:
+    mart = run_mart(samples)
+    total = sum(
+        samples.execute(f"SELECT count(*) FROM core_{s}__evenements").fetchone()[0] for s in SOURCES
+    )
+    merged = mart.filter(pl.col("nb_sources") == 2)
+    # the relais sample republishes three real events of the Centre tchèque (README)
+    assert sorted(merged["publications"].to_list()) == [
+        "agenda_centre_tcheque:8296200, agenda_relais:52148845",
+        "agenda_centre_tcheque:85795631, agenda_relais:76042510",
+        "agenda_centre_tcheque:86505211, agenda_relais:35219051",
+    ]
+    assert mart.height == total - merged.height
+    assert mart["evenement_id"].is_unique().all()
+    # within one agenda, same-title events are never merged (« Cortot chez Janáček »)
+    cortot = samples.execute(
+        "SELECT count(*) FROM core_agenda_centre_tcheque__evenements WHERE titre LIKE 'Cortot%'"
+    ).fetchone()[0]
+    assert cortot >= 2
+    assert mart.filter(pl.col("titre").str.starts_with("Cortot")).height == cortot
+
+
+def test_duplicate_rule_cases() -> None:
+    """Title variants, one shared timing, distance and the INSEE fallback, case by case."""
+    con = duckdb.connect()
+    load_core(con, "agenda_caen_bibliotheques")
+    load_core(con, "agenda_centre_tcheque", FIXTURES / "doublons-agenda-a.json")
+    load_core(con, "agenda_relais", FIXTURES / "doublons-agenda-b.json")
+    mart = run_mart(con)
+    groups = {p for p in mart["publications"].to_list() if "agenda_relais" in p and "tcheque" in p}
+    assert groups == {
+        "agenda_centre_tcheque:101, agenda_relais:201",  # « CONCERT DE NOEL ! », 78 m away
+        "agenda_centre_tcheque:102, agenda_relais:202",  # one shared timing, not the first
+        "agenda_centre_tcheque:105, agenda_relais:205",  # no coordinates, same INSEE code
+    }
+    alone = set(mart.filter(pl.col("nb_sources") == 1)["evenement_id"].to_list())
+    assert {"agenda_relais:203", "agenda_centre_tcheque:103"} <= alone  # other date
+    assert {"agenda_relais:204", "agenda_centre_tcheque:104"} <= alone  # Grenoble vs Paris
+    con.close()
