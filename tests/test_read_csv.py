@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pipelines.read import ReadError, read_resource
@@ -13,6 +14,7 @@ from pipelines.read.sniff import (
     detect_delimiter,
     detect_encoding,
     french_date_to_iso,
+    french_dates_to_iso,
     is_decimal_comma_column,
 )
 
@@ -51,6 +53,13 @@ def test_clean_label(label: str, expected: str) -> None:
 )
 def test_french_date_to_iso(value: str, expected: str | None) -> None:
     assert french_date_to_iso(value) == expected
+
+
+def test_vectorised_dates_agree_with_the_scalar_parser() -> None:
+    values = ["18-10-2010", '"18-10-2010"', "14/09/2010 14:28", "1/2/2024", "32/01/2024",
+              "2024-01-31", "12/2024", "01/13/2024", "5/6/2024 7:05:09", None]  # fmt: skip
+    vectorised = french_dates_to_iso(pl.Series("d", values, dtype=pl.String)).to_list()
+    assert vectorised == [french_date_to_iso(v) for v in values]
 
 
 def test_decimal_comma_column_needs_only_numbers() -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +40,9 @@ from .sniff import (
     decimal_point,
     detect_delimiter,
     detect_encoding,
-    french_date_to_iso,
+    french_dates_to_iso,
     is_decimal_comma_column,
     is_french_date_column,
-    strip_stray_quotes,
 )
 
 EXTRA = "_extra_cells"
@@ -167,7 +165,7 @@ def normalise(
     )
     changes: dict[str, int] = {}
     for column in decimal_columns:
-        after = frame[column].map_elements(decimal_point, return_dtype=pl.String)
+        after = decimal_point(frame[column])
         changes[column] = _changed(frame[column], after)
         frame = frame.with_columns(after.alias(column))
     if changes:
@@ -180,9 +178,7 @@ def normalise(
     )
     changes = {}
     for column in date_columns:
-        after = frame[column].map_elements(
-            lambda v: _to_iso(v, date_format), return_dtype=pl.String
-        )
+        after = _to_iso(frame[column], date_format)
         changes[column] = _changed(frame[column], after)
         frame = frame.with_columns(after.alias(column))
     if changes:
@@ -205,18 +201,18 @@ def normalise(
     return frame, detection
 
 
-def _to_iso(value: str | None, date_format: str) -> str | None:
-    """ISO text for a French date; unparseable cells stay as they are for the validator."""
-    if value is None or value.strip() == "":
-        return value
+def _to_iso(values: pl.Series, date_format: str) -> pl.Series:
+    """ISO text for French dates; unparseable cells stay as they are for the validator."""
     if date_format == "auto":
-        return french_date_to_iso(value) or value
-    try:
-        parsed = datetime.strptime(strip_stray_quotes(value.strip()), date_format)
-    except ValueError:
-        return value
-    has_time = any(code in date_format for code in ("%H", "%M", "%S"))
-    return parsed.isoformat() if has_time else parsed.date().isoformat()
+        iso = french_dates_to_iso(values)
+    else:
+        cleaned = values.str.strip_chars().str.strip_chars('"')
+        has_time = any(code in date_format for code in ("%H", "%M", "%S"))
+        parsed = cleaned.str.strptime(
+            pl.Datetime if has_time else pl.Date, date_format, strict=False
+        )
+        iso = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S" if has_time else "%Y-%m-%d")
+    return iso.zip_with(iso.is_not_null(), values)
 
 
 def read(path: Path, options: dict[str, Any]) -> ReadResult:

@@ -13,6 +13,8 @@ import csv
 import re
 from collections.abc import Iterable
 
+import polars as pl
+
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ",;\t|"
 
@@ -64,32 +66,62 @@ def clean_label(label: str) -> str:
     return match.group("name").strip() if match else label
 
 
-def _filled(values: Iterable[str | None]) -> list[str]:
-    return [v.strip() for v in values if v is not None and v.strip() != ""]
+def _filled(values: pl.Series | Iterable[str | None]) -> pl.Series:
+    series = values if isinstance(values, pl.Series) else pl.Series(list(values), dtype=pl.String)
+    series = series.cast(pl.String).str.strip_chars()
+    return series.filter(series.is_not_null() & (series != ""))
 
 
-def is_decimal_comma_column(values: Iterable[str | None]) -> bool:
+def is_decimal_comma_column(values: pl.Series | Iterable[str | None]) -> bool:
     """Every filled cell is a number, and at least one is written with a decimal comma."""
     filled = _filled(values)
-    if not filled:
+    if filled.len() == 0:
         return False
-    commas = sum(1 for v in filled if _DECIMAL_COMMA.match(v))
-    integers = sum(1 for v in filled if _INTEGER.match(v))
-    return commas > 0 and commas + integers == len(filled)
+    comma = filled.str.contains(_DECIMAL_COMMA.pattern)
+    integer = filled.str.contains(_INTEGER.pattern)
+    return bool(comma.any()) and bool((comma | integer).all())
 
 
-def decimal_point(value: str | None) -> str | None:
-    """`"3,85"` → `"3.85"`; anything else unchanged."""
-    if value is None:
-        return None
-    stripped = value.strip()
-    return stripped.replace(",", ".") if _DECIMAL_COMMA.match(stripped) else value
+def decimal_point(values: pl.Series) -> pl.Series:
+    """`"3,85"` → `"3.85"` where the whole cell is a decimal-comma number; others unchanged."""
+    stripped = values.str.strip_chars()
+    is_number = stripped.str.contains(_DECIMAL_COMMA.pattern).fill_null(False)
+    return stripped.str.replace(",", ".", literal=True).zip_with(is_number, values)
 
 
-def is_french_date_column(values: Iterable[str | None]) -> bool:
+# Vectorised twin of _FRENCH_DATE (the Rust regex engine has no back-references, so
+# `/` and `-` may mix here; `french_date_to_iso` is the strict scalar version).
+_FRENCH_DATE_VECTOR = (
+    r"^(?<d>\d{1,2})[/-](?<m>\d{1,2})[/-](?<y>\d{4})"
+    r"(?:[ T](?<H>\d{1,2}):(?<M>\d{2})(?::(?<S>\d{2}))?)?$"
+)
+
+
+def french_dates_to_iso(values: pl.Series) -> pl.Series:
+    """ISO 8601 text for French dates (stray quotes removed); null where not a French date."""
+    parts = (
+        values.str.strip_chars().str.strip_chars('"').str.extract_groups(_FRENCH_DATE_VECTOR)
+    ).struct.unnest()
+    day, month, hour = pl.col("d"), pl.col("m"), pl.col("H")
+    valid = day.cast(pl.Int32).is_between(1, 31) & month.cast(pl.Int32).is_between(1, 12)
+    date = pl.concat_str([pl.col("y"), month.str.zfill(2), day.str.zfill(2)], separator="-")
+    clock = pl.concat_str(
+        [hour.str.zfill(2), pl.col("M"), pl.col("S").fill_null("00")], separator=":"
+    )
+    iso = (
+        pl.when(valid & hour.is_not_null())
+        .then(pl.concat_str([date, clock], separator="T"))
+        .when(valid)
+        .then(date)
+        .otherwise(None)
+    )
+    return parts.select(iso.alias(values.name or "iso")).to_series()
+
+
+def is_french_date_column(values: pl.Series | Iterable[str | None]) -> bool:
     """Every filled cell (stray quotes removed) is a French date dd/mm/yyyy or dd-mm-yyyy."""
-    filled = [strip_stray_quotes(v) for v in _filled(values)]
-    return bool(filled) and all(french_date_to_iso(v) is not None for v in filled)
+    filled = _filled(values)
+    return filled.len() > 0 and french_dates_to_iso(filled).null_count() == 0
 
 
 def french_date_to_iso(value: str | None) -> str | None:
