@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from frictionless import Resource, Schema
 
-from pipelines.catalog import load_dataset
+from pipelines.catalog import load_dataset, load_mart
 from pipelines.read import ReadError, read_resource
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,3 +168,44 @@ def test_errors_name_the_file_and_what_was_found() -> None:
         read(FIXTURES / "racine-inconnue.json", "contrats")
     with pytest.raises(ReadError, match=r"`read.table` must be one of"):
         read(V2, "acheteurs")
+
+
+def test_mart_contracts_after_modifications() -> None:
+    """The mart SQL on typed core tables built from the sample's valid rows."""
+    types = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
+             "date": "DATE"}  # fmt: skip
+    con = duckdb.connect()
+    dataset = load_dataset(ROOT / "catalog" / "decp_json.yaml", root=ROOT)
+    for spec in dataset.resources:
+        frame = read_resource(spec.sample_path, {"format": spec.format, **spec.read_options}).frame
+        frame = frame.filter(pl.col("erreurs_schema_json").is_null())  # core = valid rows
+        casts = ", ".join(
+            f'CAST("{f["name"]}" AS {types[f["type"]]}) AS "{f["name"]}"'
+            for f in spec.schema["fields"]
+        )
+        con.register("incoming", frame)
+        con.execute(f"CREATE TABLE {spec.table('core')} AS SELECT {casts}, _row FROM incoming")
+        con.unregister("incoming")
+    mart = load_mart(ROOT / "catalog" / "marts" / "decp__contrats_modifies.yaml")
+    result = con.sql(mart.sql).pl()
+    assert result.columns == [f["name"] for f in mart.fields]
+    source = json.loads(V2.read_text())["marches"]
+    assert result.height == len(source["marche"]) + len(source["contrat-concession"])
+    concession = source["contrat-concession"][0]
+    row = result.filter(
+        pl.col("uid") == concession["autoriteConcedante"]["id"] + concession["id"]
+    ).row(0, named=True)
+    change = concession["modifications"][-1]["modification"]
+    assert row["montant_initial"] == concession["valeurGlobale"]
+    assert row["montant_final"] == change["valeurGlobale"]
+    expected = round(100 * (change["valeurGlobale"] / concession["valeurGlobale"] - 1), 1)
+    assert row["evolution_montant_pct"] == pytest.approx(expected)
+    assert row["duree_finale_mois"] == change["dureeMois"]
+    assert row["nb_titulaires_initiaux"] == len(concession["concessionnaires"])
+    marche = source["marche"][0]
+    row = result.filter(pl.col("uid") == marche["acheteur"]["id"] + marche["id"]).row(0, named=True)
+    named = marche["modifications"][0]["modification"]["titulaires"][0]["titulaire"]["id"]
+    assert row["titulaires"] == ", ".join(
+        sorted({marche["titulaires"][0]["titulaire"]["id"], named})
+    )
+    con.close()
