@@ -6,32 +6,42 @@ check. Per mart: `mart_<name>`. One `camp_publication` asset publishes everythin
 Datasette snapshot. Assets are thin: the work is in `ingest`, `publish`.
 """
 
-from __future__ import annotations
-
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
+    AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
     Backoff,
+    Failure,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
     asset,
 )
 
+from . import journal
 from .catalog import Dataset, Mart, Resource
-from .ingest import build_mart_table, ingest_raw, validate_core
-from .settings import get_settings
+from .fetch import FetchError
+from .ingest import CoreResult, RawResult, build_mart_table, ingest_raw, validate_core
+from .quality import Thresholds, fetch_events_of, key_completeness, regressions, source_changed_at
+from .read import ReadError
+from .settings import Settings, get_settings
+from .status import write_meta_tables
+from .warehouse import connect, table_exists
 
 # One writer to the DuckDB warehouse at a time: every asset that writes claims this pool,
 # whose limit is 1 in dagster_home/dagster.yaml.
 WAREHOUSE_POOL = "duckdb_warehouse"
 PUBLICATION = "camp_publication"
 FETCH_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
+log = logging.getLogger(__name__)
 
 
 def as_metadata(values: dict[str, Any]) -> dict[str, Any]:
@@ -57,9 +67,140 @@ def _describe(resource: Resource, dataset: Dataset, layer: str) -> str:
     return f"{resource.title} ({dataset.title}).\n\n{resource.description}\n\n{what}"
 
 
-def resource_assets(dataset: Dataset, resource: Resource) -> list[AssetsDefinition]:
+def _is_transient(error: Exception) -> bool:
+    """Worth another Dagster retry: a network error or a 5xx, never a 4xx or a bad file."""
+    status = getattr(error, "status", None)
+    return isinstance(error, FetchError) and (status is None or status >= 500)
+
+
+def _refresh_meta(settings: Settings, datasets: list[Dataset]) -> None:
+    with connect(settings.warehouse_path) as con:
+        write_meta_tables(con, datasets, settings.build_dir, datetime.now(UTC))
+
+
+def _record_fetch(settings: Settings, resource: Resource, run_id: str, result: RawResult) -> None:
+    fetched = result.fetch
+    with connect(settings.warehouse_path) as con:
+        columns = [
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position",
+                [result.table],
+            ).fetchall()
+        ]
+    journal.record(
+        settings.build_dir,
+        journal.FETCH,
+        resource.dataset,
+        resource.name,
+        run_id=run_id,
+        outcome="ok",
+        source=fetched.source,
+        changed=fetched.changed,
+        sha256=fetched.sha256,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        bytes=fetched.bytes,
+        rows=result.rows,
+        encoding=result.detection.get("encoding"),
+        columns=columns,
+    )
+
+
+def _raw_fallback(
+    context: AssetExecutionContext, resource: Resource, datasets: list[Dataset], error: Exception
+) -> MaterializeResult:
+    """A source that cannot be fetched or read: say why, keep the previous raw table."""
+    settings = get_settings()
+    if _is_transient(error) and context.retry_number < FETCH_RETRY.max_retries:
+        raise error  # Dagster retries the step later, with backoff
+    event = journal.record(
+        settings.build_dir,
+        journal.FETCH,
+        resource.dataset,
+        resource.name,
+        run_id=context.run.run_id,
+        outcome="failed",
+        error=str(error),
+        http_status=getattr(error, "status", None),
+        kind="read" if isinstance(error, ReadError) else "fetch",
+    )
+    _refresh_meta(settings, datasets)
+    log.warning("CAMP-ALERT %s: %s", resource.table("raw"), error)
+    with connect(settings.warehouse_path) as con:
+        kept = table_exists(con, resource.table("raw"))
+    if not kept:
+        raise Failure(
+            description=f"{error} (nothing fetched before: nothing to keep)",
+            metadata={"http_status": event["http_status"] or 0},
+            allow_retries=False,
+        ) from error
+    return MaterializeResult(
+        metadata={"fetch_outcome": "failed", "fetch_error": str(error), "kept_previous": True},
+        check_results=[
+            AssetCheckResult(
+                check_name="source",
+                passed=False,
+                severity=AssetCheckSeverity.ERROR,
+                description=f"Source en échec, la version précédente est conservée : {error}",
+            )
+        ],
+    )
+
+
+def _quality(
+    settings: Settings, resource: Resource, run_id: str, result: CoreResult
+) -> tuple[list[str], dict[str, Any]]:
+    """Record the run's quality row in the journal; returns the regressions found."""
+    events = journal.read_events(settings.build_dir)
+    with connect(settings.warehouse_path) as con:
+        completeness = key_completeness(con, resource.table("raw"), resource.key_fields)
+    report = result.report
+    current = {
+        "rows_read": report.rows_read,
+        "rows_valid": report.rows_valid,
+        "rows_quarantined": report.rows_quarantined,
+        "invalid_share": round(float(report.invalid_share), 4),
+        "errors_by_type": dict(report.errors_by_type),
+        "completeness": completeness,
+    }
+    previous = journal.select(
+        events, step=journal.VALIDATE, dataset=resource.dataset, resource=resource.name
+    )
+    thresholds = Thresholds.for_resource(resource)
+    alerts = regressions(current, previous[-1] if previous else None, thresholds)
+    changed_at = source_changed_at(fetch_events_of(events, resource))
+    lag = round((datetime.now(UTC) - changed_at).total_seconds() / 3600, 2) if changed_at else None
+    journal.record(
+        settings.build_dir,
+        journal.VALIDATE,
+        resource.dataset,
+        resource.name,
+        run_id=run_id,
+        published=result.published,
+        reason=result.reason,
+        alerts=alerts,
+        source_lag_hours=lag,
+        **current,
+    )
+    return alerts, {**current, "source_lag_hours": lag}
+
+
+def _freshness(dataset: Dataset) -> FreshnessPolicy | None:
+    if dataset.max_age_hours is None:
+        return None
+    return FreshnessPolicy.time_window(fail_window=timedelta(hours=dataset.max_age_hours))
+
+
+def resource_assets(
+    dataset: Dataset, resource: Resource, datasets: list[Dataset] | None = None
+) -> list[AssetsDefinition]:
+    """The raw and core assets of one resource; `datasets` (the whole catalogue) feeds the
+    status table they rebuild."""
     raw_name, core_name = resource.table("raw"), resource.table("core")
     tags = {"dataset": dataset.name}
+    catalogue = datasets or [dataset]
 
     @asset(
         name=raw_name,
@@ -73,10 +214,26 @@ def resource_assets(dataset: Dataset, resource: Resource) -> list[AssetsDefiniti
             "source_sample": str(resource.sample_path.name),
             "source_online": resource.online_url or "none",
         },
+        check_specs=[
+            AssetCheckSpec(
+                name="source",
+                asset=raw_name,
+                description="The source answered and was read; when it fails, the previous "
+                "raw table is kept and the explained status says why.",
+            )
+        ],
     )
-    def raw_asset() -> MaterializeResult:
-        result = ingest_raw(resource, get_settings())
-        return MaterializeResult(metadata=as_metadata(result.to_metadata()))
+    def raw_asset(context: AssetExecutionContext) -> MaterializeResult:
+        settings = get_settings()
+        try:
+            result = ingest_raw(resource, settings)
+        except (FetchError, ReadError) as error:
+            return _raw_fallback(context, resource, catalogue, error)
+        _record_fetch(settings, resource, context.run.run_id, result)
+        return MaterializeResult(
+            metadata=as_metadata(result.to_metadata()),
+            check_results=[AssetCheckResult(check_name="source", passed=True)],
+        )
 
     @asset(
         name=core_name,
@@ -86,26 +243,47 @@ def resource_assets(dataset: Dataset, resource: Resource) -> list[AssetsDefiniti
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
         tags=tags,
+        freshness_policy=_freshness(dataset),
         check_specs=[
             AssetCheckSpec(
                 name="validation",
                 asset=core_name,
                 description="Rows conform to the Table Schema; fails when the share of invalid "
                 "rows passes the descriptor's `publish.max_invalid_share`.",
-            )
+            ),
+            AssetCheckSpec(
+                name="quality",
+                asset=core_name,
+                description="No regression beyond the descriptor's `checks.quality` thresholds "
+                "(key-field completeness, rows lost, rise of the invalid share).",
+            ),
         ],
     )
-    def core_asset() -> MaterializeResult:
-        result = validate_core(resource, get_settings())
+    def core_asset(context: AssetExecutionContext) -> MaterializeResult:
+        settings = get_settings()
+        result = validate_core(resource, settings)
+        alerts, quality = _quality(settings, resource, context.run.run_id, result)
+        _refresh_meta(settings, catalogue)
+        if alerts:
+            log.warning("CAMP-ALERT %s quality regression: %s", core_name, "; ".join(alerts))
         metadata = as_metadata(result.to_metadata())
-        check = AssetCheckResult(
-            check_name="validation",
-            passed=result.published,
-            severity=AssetCheckSeverity.ERROR,
-            description=result.reason,
-            metadata=metadata,
-        )
-        return MaterializeResult(metadata=metadata, check_results=[check])
+        checks = [
+            AssetCheckResult(
+                check_name="validation",
+                passed=result.published,
+                severity=AssetCheckSeverity.ERROR,
+                description=result.reason,
+                metadata=metadata,
+            ),
+            AssetCheckResult(
+                check_name="quality",
+                passed=not alerts,
+                severity=AssetCheckSeverity.WARN,
+                description="; ".join(alerts) or "Aucune régression.",
+                metadata=as_metadata(quality),
+            ),
+        ]
+        return MaterializeResult(metadata=metadata, check_results=checks)
 
     return [raw_asset, core_asset]
 
@@ -155,7 +333,7 @@ def build_assets(datasets: list[Dataset], marts: list[Mart]) -> list[AssetsDefin
     assets: list[AssetsDefinition] = []
     for dataset in datasets:
         for resource in dataset.resources:
-            assets += resource_assets(dataset, resource)
+            assets += resource_assets(dataset, resource, datasets)
     assets += [mart_asset(m) for m in marts]
     assets.append(publication_asset(datasets, marts))
     return assets

@@ -18,6 +18,7 @@ from dagster import (
 
 from .assets import PUBLICATION, build_assets
 from .catalog import Dataset, load_catalog, load_marts
+from .sensors import build_change_sensor
 from .settings import get_settings
 
 MAIN_JOB = "main"
@@ -43,6 +44,7 @@ def build_definitions() -> Definitions:
     )
     jobs = [main]
     schedules = []
+    refresh_jobs = {}
     for dataset in datasets:
         job = define_asset_job(
             refresh_job_name(dataset),
@@ -51,6 +53,7 @@ def build_definitions() -> Definitions:
             executor_def=in_process_executor,
         )
         jobs.append(job)
+        refresh_jobs[dataset.name] = job
         if dataset.schedule:
             schedules.append(
                 ScheduleDefinition(
@@ -63,7 +66,12 @@ def build_definitions() -> Definitions:
                 )
             )
     assert any(a.key.path[-1] == PUBLICATION for a in assets)
-    return Definitions(assets=assets, jobs=jobs, schedules=schedules)
+    sensor = build_change_sensor(
+        datasets,
+        {name: job.name for name, job in refresh_jobs.items()},
+        list(refresh_jobs.values()),
+    )
+    return Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=[sensor])
 
 
 @definitions

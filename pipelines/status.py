@@ -197,7 +197,10 @@ def dataset_status(
         "age_heures": age_hours(oldest_pub, now),
         "age_max_heures": dataset.max_age_hours,
         "prochaine_verification": upcoming.strftime("%Y-%m-%dT%H:%M:%SZ") if upcoming else None,
-        "source": ", ".join(r.online_url or str(r.sample_path.name) for r in dataset.resources),
+        "source": ", ".join(
+            (s.last_fetch or {}).get("source") or r.online_url or r.sample_path.name
+            for r, s in parts
+        ),
     }
 
 

@@ -1,0 +1,120 @@
+"""The change-detection sensor: refresh a dataset only when one of its sources changed.
+
+Each tick probes the resources whose adaptive interval has elapsed (see `changes`), compares
+with what the last fetch processed (its `state.json`), and asks for the dataset's refresh
+job when something changed. The run key is the new fingerprint, so one change launches one
+run however many ticks see it. The cursor keeps each source's interval; a copy goes to the
+build folder for the status table's "prochaine vérification".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from dagster import (
+    DefaultSensorStatus,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+
+from .catalog import Dataset, Resource
+from .changes import Probe, SourceWatch, dump_watches, load_watches, probe, save_watches
+from .fetch import read_state
+from .settings import Settings, get_settings
+
+SENSOR_NAME = "source_changes"
+TICK_SECONDS = 15 * 60
+log = logging.getLogger(__name__)
+
+
+def watch_key(resource: Resource) -> str:
+    return f"{resource.dataset}/{resource.name}"
+
+
+def _source(resource: Resource, settings: Settings) -> tuple[str, dict]:
+    """The source the next fetch would read, and what the last fetch of it processed."""
+    from .ingest import raw_dir, source_for  # ingest pulls in the validator
+
+    source = source_for(resource, settings)
+    state = read_state(raw_dir(resource, settings))
+    return source, state if state.get("source") == source else {}
+
+
+def evaluate(
+    datasets: list[Dataset],
+    watches: dict[str, SourceWatch],
+    now: datetime,
+    settings: Settings,
+    *,
+    prober: Callable[..., Probe] = probe,
+) -> tuple[dict[str, str], dict[str, SourceWatch], dict[str, Probe]]:
+    """Probe the due sources; returns {dataset: run key} to refresh, new watches, probes."""
+    to_run: dict[str, str] = {}
+    watches = dict(watches)
+    probes: dict[str, Probe] = {}
+    for dataset in datasets:
+        changed: list[str] = []
+        for resource in dataset.resources:
+            key = watch_key(resource)
+            watch = watches.get(key, SourceWatch())
+            if not watch.is_due(now):
+                continue
+            source, processed = _source(resource, settings)
+            result = prober(source, processed or watch.fingerprint)
+            probes[key] = result
+            watches[key] = watch.after(result, now)
+            if result.changed:
+                changed.append(json.dumps([key, result.fingerprint], sort_keys=True))
+            elif result.changed is None:
+                log.warning("CAMP-SOURCE %s unreachable: %s", key, result.error)
+        if changed:
+            digest = hashlib.sha256("".join(sorted(changed)).encode()).hexdigest()[:16]
+            to_run[dataset.name] = f"{dataset.name}:{digest}"
+    return to_run, watches, probes
+
+
+def build_change_sensor(
+    datasets: list[Dataset], job_names: dict[str, str], jobs: list
+) -> SensorDefinition:
+    """One sensor for the whole catalogue; `job_names` maps a dataset to its refresh job."""
+
+    @sensor(
+        name=SENSOR_NAME,
+        jobs=jobs,
+        minimum_interval_seconds=TICK_SECONDS,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Asks each source whether it changed (ETag, Last-Modified, size, sha256) "
+        "and refreshes only the datasets whose source changed; each source is probed "
+        "every 12 h, then 1 d, 7 d, 30 d while it does not change.",
+    )
+    def source_changes(context: SensorEvaluationContext) -> SensorResult | SkipReason:
+        settings = get_settings()
+        now = datetime.now(UTC)
+        to_run, watches, probes = evaluate(datasets, load_watches(context.cursor), now, settings)
+        save_watches(settings.build_dir, watches)
+        cursor = dump_watches(watches)
+        if not to_run:
+            context.update_cursor(cursor)
+            checked = ", ".join(
+                f"{k}: {'erreur' if p.changed is None else 'inchangée'}" for k, p in probes.items()
+            )
+            return SkipReason(f"no source changed ({checked or 'nothing due'})")
+        requests = [
+            RunRequest(
+                run_key=run_key,
+                job_name=job_names[name],
+                tags={"dataset": name, "trigger": SENSOR_NAME},
+            )
+            for name, run_key in sorted(to_run.items())
+        ]
+        return SensorResult(run_requests=requests, cursor=cursor)
+
+    return source_changes

@@ -1,0 +1,187 @@
+"""The change sensor and the raw/core assets against a local server whose answers change
+between ticks: unchanged → no run; changed → run; 503 twice then 200 → retried and succeeds;
+404 → the explained status says so and the last publication stays."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import (
+    AssetSelection,
+    DagsterInstance,
+    SensorResult,
+    SkipReason,
+    build_sensor_context,
+    define_asset_job,
+    materialize,
+)
+
+from pipelines.assets import resource_assets
+from pipelines.catalog import Dataset, load_catalog
+from pipelines.changes import dump_watches, load_watches
+from pipelines.sensors import build_change_sensor
+from pipelines.settings import get_settings
+from pipelines.status import STATUS_TABLE
+from tests.conftest import ROOT
+
+DECP_SAMPLE = ROOT / "datasets" / "decp" / "decp-2024h2-travaux-cpv4521.csv"
+
+
+def decp_rows(count: int) -> bytes:
+    """The header and the first `count` rows of the committed DECP sample."""
+    lines = DECP_SAMPLE.read_bytes().split(b"\n")
+    return b"\n".join(lines[: count + 1]) + b"\n"
+
+
+def online_copy(url: str, name: str = "decp") -> Dataset:
+    dataset = next(d for d in load_catalog(ROOT / "catalog") if d.name == "decp")
+    resource = replace(dataset.resources[0], dataset=name, online_url=url)
+    return replace(dataset, name=name, resources=(resource,))
+
+
+@pytest.fixture
+def decp_online(camp_env: Path, http_server, monkeypatch: pytest.MonkeyPatch):
+    route = http_server.route("/decp.csv", body=decp_rows(40), headers={"ETag": '"v1"'})
+    monkeypatch.setenv("CAMP_ONLINE", "decp,decp_bis")
+    return online_copy(f"{http_server.url}/decp.csv"), route
+
+
+def assets_of(*datasets: Dataset) -> list:
+    catalogue = list(datasets)
+    return [a for d in datasets for a in resource_assets(d, d.resources[0], catalogue)]
+
+
+def run(assets: list, instance: DagsterInstance):
+    return materialize(assets, instance=instance, raise_on_error=False)
+
+
+def tick(sensor, cursor: str | None, instance: DagsterInstance, *, due: bool = True):
+    """One sensor evaluation; `due` makes every source due now, as if its interval passed."""
+    if cursor and due:
+        watches = load_watches(cursor)
+        for watch in watches.values():
+            watch.due_at = None
+        cursor = dump_watches(watches)
+    context = build_sensor_context(cursor=cursor, instance=instance)
+    result = sensor(context)
+    if isinstance(result, SensorResult):
+        return result.run_requests or [], result.cursor
+    assert isinstance(result, SkipReason)
+    return [], context.cursor
+
+
+def sensor_for(dataset: Dataset, assets: list):
+    job = define_asset_job("refresh_decp", selection=AssetSelection.assets(*assets))
+    return build_change_sensor([dataset], {dataset.name: "refresh_decp"}, [job])
+
+
+def status_row(name: str = "decp") -> tuple:
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        return con.execute(
+            f"SELECT etat, explication FROM {STATUS_TABLE} WHERE jeu_de_donnees = ?", [name]
+        ).fetchone()
+
+
+def core_rows(name: str = "decp") -> int:
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        table = f"core_{name}__marches"
+        quarantined = con.execute(f"SELECT count(*) FROM quarantine_{name}__marches").fetchone()
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] + quarantined[0]
+
+
+def test_unchanged_source_launches_nothing_and_a_change_launches_one_run(decp_online):
+    dataset, route = decp_online
+    assets = assets_of(dataset)
+    sensor = sensor_for(dataset, assets)
+    with DagsterInstance.ephemeral() as instance:
+        requests, cursor = tick(sensor, None, instance)
+        assert [r.job_name for r in requests] == ["refresh_decp"], "never fetched: changed"
+        first_key = requests[0].run_key
+        assert run(assets, instance).success
+
+        requests, cursor = tick(sensor, cursor, instance)
+        assert requests == [], "the fetch state matches: nothing to do"
+        assert route.requests[-1].get("If-None-Match") == '"v1"', "asked without downloading"
+        assert load_watches(cursor)["decp/marches"].interval_hours == 24.0, "checks less often"
+
+        asked = len(route.requests)
+        requests, cursor = tick(sensor, cursor, instance, due=False)
+        assert requests == [] and len(route.requests) == asked, "not due: not asked"
+
+        route.body, route.headers = decp_rows(45), {"ETag": '"v2"'}
+        requests, cursor = tick(sensor, cursor, instance)
+        assert len(requests) == 1 and requests[0].run_key != first_key
+        assert load_watches(cursor)["decp/marches"].interval_hours == 12.0, "back to 12 h"
+
+
+def test_503_twice_then_200_is_retried_and_succeeds(decp_online):
+    dataset, route = decp_online
+    route.fail_first = 2
+    with DagsterInstance.ephemeral() as instance:
+        result = run(assets_of(dataset), instance)
+    assert result.success
+    assert len(route.requests) == 3
+    assert core_rows() == 40
+    assert status_row()[0] == "à jour"
+
+
+def test_404_is_explained_and_the_last_publication_stays(decp_online, caplog):
+    dataset, route = decp_online
+    assets = assets_of(dataset)
+    sensor = sensor_for(dataset, assets)
+    with DagsterInstance.ephemeral() as instance:
+        assert run(assets, instance).success
+        _, cursor = tick(sensor, None, instance)
+        route.status, route.headers, route.body = 404, {}, b"not found"
+        with caplog.at_level(logging.WARNING):
+            result = run(assets, instance)
+        checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+        requests, cursor = tick(sensor, cursor, instance)
+    assert result.success, "the other assets and the publication are not stopped"
+    assert not checks["source"].passed
+    assert "404" in (checks["source"].description or "")
+    assert any("CAMP-ALERT" in r.getMessage() and "404" in r.getMessage() for r in caplog.records)
+    state, sentence = status_row()
+    assert state == "en échec"
+    assert sentence.startswith("La source répond 404 depuis le ")
+    assert "reste en ligne" in sentence
+    assert core_rows() == 40, "the previous rows are still published"
+    assert requests == [] and "404" in load_watches(cursor)["decp/marches"].last_error
+
+
+def test_a_failing_dataset_never_stops_the_others(decp_online, http_server):
+    dataset, route = decp_online
+    route.status, route.headers = 404, {}
+    other = online_copy(f"{http_server.url}/bis.csv", name="decp_bis")
+    http_server.route("/bis.csv", body=decp_rows(20))
+    with DagsterInstance.ephemeral() as instance:
+        result = run(assets_of(dataset, other), instance)
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "core_decp_bis__marches" in done and "raw_decp__marches" not in done
+    assert len(route.requests) == 1, "a 404 is never retried"
+    assert core_rows("decp_bis") == 20
+    assert status_row("decp")[0] == "en échec"
+
+
+def test_row_count_regression_fails_the_quality_check_with_the_reason(decp_online, caplog):
+    dataset, route = decp_online
+    assets = assets_of(dataset)
+    with DagsterInstance.ephemeral() as instance:
+        assert run(assets, instance).success
+        route.body, route.headers = decp_rows(10), {"ETag": '"v2"'}
+        with caplog.at_level(logging.WARNING):
+            result = run(assets, instance)
+    quality = next(c for c in result.get_asset_check_evaluations() if c.check_name == "quality")
+    assert not quality.passed
+    assert "30 lignes en moins (75%)" in (quality.description or "")
+    assert any("CAMP-ALERT" in r.getMessage() for r in caplog.records)
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        history = con.execute(
+            "SELECT lignes_lues, variation_lignes, alerte IS NOT NULL "
+            "FROM meta_camp__historique_qualite ORDER BY horodatage, lignes_lues DESC"
+        ).fetchall()
+    assert history == [(40, None, False), (10, -30, True)]
