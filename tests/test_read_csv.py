@@ -192,3 +192,20 @@ def test_constants_are_added_and_recorded() -> None:
     assert result.detection["constants"] == {"code_insee": "34172"}
     with pytest.raises(ReadError, match="would overwrite the columns"):
         read_resource(FIXTURES / "montpellier-latin1-decimal-comma.csv", {"constants": {"FID_": 1}})
+
+
+def test_row_numbers_match_frictionless_with_blank_rows_and_quoted_newlines(
+    tmp_path: Path,
+) -> None:
+    from frictionless import Resource
+
+    path = tmp_path / "blank.csv"
+    path.write_text('a,b\n1,x\n\n2\n3,y,z\n"4\nq",w\n5,v\n')
+    result = read_resource(path, {})
+    with Resource(path=path.name, basepath=str(tmp_path)) as source:
+        expected = {row.row_number: row.to_list() for row in source.row_stream}
+    assert result.detection["blank_rows"] == {"count": 1, "rows": [3]}
+    assert expected[3] == [None, None]  # the blank row frictionless reports
+    for row in result.frame.iter_rows(named=True):
+        assert expected[row["_row"]][0] == row["a"]
+    assert column(result, "_row") == [2, 4, 5, 6, 7]

@@ -16,6 +16,9 @@ resource's `x-camp.read` options:
 Normalisations (header cleanup, decimal comma, dates, stray quotes around dates) are never
 silent: `detection` lists each changed column with the number of cells changed.
 
+Blank rows are left out of the frame but keep their number (`_row` matches frictionless
+row numbers) and are listed in `detection["blank_rows"]`.
+
 Ragged rows are kept, not padded: a row with fewer cells than the header gets null in the
 missing columns and their names in `_missing_cells` (comma-separated); a row with more
 cells keeps the surplus, JSON-encoded, in `_extra_cells`. Both columns are always present
@@ -93,20 +96,32 @@ def _columns_option(option: Any, candidates: list[str], test: Any) -> list[str]:
     return list(option)
 
 
-def _rows(path: Path, text: str, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _rows(path: Path, text: str, delimiter: str) -> tuple[list[str], list, list[int]]:
+    """Header, (row number, cells) of each data row, and the numbers of blank rows.
+
+    Rows are numbered as frictionless does: every row the CSV parser yields counts,
+    blank ones included (a quoted newline does not start a new row).
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    body: list[tuple[int, list[str]]] = []
+    blank: list[int] = []
     try:
-        for values in reader:
-            rows.append((reader.line_num, values))
+        for number, values in enumerate(reader, start=1):
+            if header is None:
+                if values:
+                    header = values
+            elif values:
+                body.append((number, values))
+            else:
+                blank.append(number)
     except csv.Error as error:
         raise ReadError(
             f"{path}, line {reader.line_num}: {error}; check `read.delimiter` and the quoting"
         ) from error
-    rows = [(line, values) for line, values in rows if values]  # blank lines
-    if not rows:
+    if header is None:
         raise ReadError(f"{path}, line 1: expected a header row, found an empty file")
-    return rows[0][1], rows[1:]
+    return header, body, blank
 
 
 def parse(path: Path, text: str, options: dict[str, Any]) -> ReadResult:
@@ -114,13 +129,13 @@ def parse(path: Path, text: str, options: dict[str, Any]) -> ReadResult:
     delimiter = options.get("delimiter", "auto")
     if delimiter == "auto":
         delimiter = detect_delimiter(text)
-    raw_header, body = _rows(path, text, delimiter)
+    raw_header, body, blank = _rows(path, text, delimiter)
     header, renamed = _header(path, raw_header, dict(options.get("rename") or {}))
     width = len(header)
     columns: dict[str, list[str | None]] = {name: [] for name in header}
     extra: list[str | None] = []
     missing: list[str | None] = []
-    for _line, values in body:
+    for _number, values in body:
         cells: list[str | None] = list(values[:width])
         if len(values) < width:
             missing.append(",".join(header[len(values) :]))
@@ -135,9 +150,11 @@ def parse(path: Path, text: str, options: dict[str, Any]) -> ReadResult:
     frame = frame.with_columns(
         pl.Series(EXTRA, extra, dtype=pl.String),
         pl.Series(MISSING, missing, dtype=pl.String),
-        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("_row"),
+        pl.Series("_row", [number for number, _ in body], dtype=pl.Int64),
     )
     detection: dict[str, Any] = {"delimiter": delimiter, "rows": frame.height}
+    if blank:  # left out of the frame; frictionless reports them as `blank-row`
+        detection["blank_rows"] = {"count": len(blank), "rows": blank[:100]}
     if renamed:
         detection["renamed"] = renamed
     ragged = {
