@@ -65,3 +65,21 @@ def test_not_a_feature_collection(tmp_path: Path) -> None:
     path.write_text("{\n  oops")
     with pytest.raises(ReadError, match="line 2: not valid JSON"):
         read_resource(path, {"format": "geojson"})
+
+
+def test_lambert93_geojson_is_converted(tmp_path: Path) -> None:
+    # an old-style export with a `crs` member; the projection origin is 3°E 46.5°N exactly
+    document = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Point",
+             "coordinates": [700000, 6600000]}}
+        ],
+    }  # fmt: skip
+    path = tmp_path / "l93.geojson"
+    path.write_text(json.dumps(document))
+    result = read_resource(path, {"format": "geojson"})
+    assert float(result.frame["longitude"][0]) == pytest.approx(3.0)
+    assert float(result.frame["latitude"][0]) == pytest.approx(46.5)
+    assert result.detection["coordinates"]["crs_declared"] == "EPSG:2154"

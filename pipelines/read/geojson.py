@@ -2,11 +2,14 @@
 
 Points give their own `latitude` / `longitude`; lines and polygons give a representative
 point (the middle vertex of a line, the mean of a polygon's outer ring) and keep the whole
-geometry as GeoJSON text in `geometry`, so nothing of the source is lost. Property values
+geometry as GeoJSON text in `geometry` (in the source's coordinates), so nothing of the
+source is lost. Property values
 that are not strings are JSON-encoded; typing is the validator's job.
 
 Options (`x-camp.read`):
   rename: {property: field_name}
+  coordinates: {crs: auto | EPSG:2154 | EPSG:4326}   # default: the file's `crs` member,
+               # else detected from the value ranges (Lambert-93 converted with pyproj)
   decimal_comma / dates / date_format: as for CSV (see `csv_file.py`), on properties
 """
 
@@ -20,6 +23,7 @@ import polars as pl
 
 from . import ReadError, ReadResult
 from .csv_file import EXTRA, MISSING, normalise
+from .geo import LAMBERT93, WGS84, add_lat_lon
 
 
 def _text(value: Any) -> str | None:
@@ -51,6 +55,15 @@ def representative_point(geometry: dict[str, Any] | None) -> tuple[float, float]
     lon = sum(float(p[0]) for p in points) / len(points)
     lat = sum(float(p[1]) for p in points) / len(points)
     return lon, lat
+
+
+def _declared_crs(document: dict[str, Any]) -> str:
+    name = str(((document.get("crs") or {}).get("properties") or {}).get("name") or "")
+    if name.endswith(("2154", "EPSG::2154")):
+        return LAMBERT93
+    if name.endswith(("4326", "CRS84")):
+        return WGS84
+    return "auto"
 
 
 def read(path: Path, options: dict[str, Any]) -> ReadResult:
@@ -90,16 +103,27 @@ def read(path: Path, options: dict[str, Any]) -> ReadResult:
         lats.append(None if point is None else repr(point[1]))
         is_point = bool(geometry) and geometry.get("type") == "Point"
         shapes.append(None if is_point or not geometry else json.dumps(geometry))
-    frame = pl.DataFrame(columns, schema={n: pl.String for n in names})
+    frame = pl.DataFrame(
+        {
+            **columns,
+            "geometry_type": kinds,
+            "geometry": shapes,
+            "_y": lats,
+            "_x": lons,
+            EXTRA: [None] * len(features),
+            MISSING: [None] * len(features),
+        },
+        schema={**{n: pl.String for n in names}, "geometry_type": pl.String,
+                "geometry": pl.String, "_y": pl.String, "_x": pl.String,
+                EXTRA: pl.String, MISSING: pl.String},
+    )  # fmt: skip
+    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("_row"))
     frame, detection = normalise(frame, names, {**options, "coordinates": "none"}, str(path))
-    frame = frame.with_columns(
-        pl.Series("geometry_type", kinds, dtype=pl.String),
-        pl.Series("geometry", shapes, dtype=pl.String),
-        pl.Series("latitude", lats, dtype=pl.String),
-        pl.Series("longitude", lons, dtype=pl.String),
-        pl.lit(None, dtype=pl.String).alias(EXTRA),
-        pl.lit(None, dtype=pl.String).alias(MISSING),
-        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("_row"),
+    # RFC 7946 GeoJSON is WGS84, but older French exports carry a `crs` member (Lambert-93).
+    declared = (options.get("coordinates") or {}).get("crs") or _declared_crs(document)
+    frame, coordinates = add_lat_lon(frame, {"x": "_x", "y": "_y", "crs": declared}, str(path))
+    frame = frame.drop("_x", "_y").select(
+        pl.exclude(EXTRA, MISSING, "_row"), EXTRA, MISSING, "_row"
     )
     counts: dict[str, int] = {}
     for kind in kinds:
@@ -108,7 +132,7 @@ def read(path: Path, options: dict[str, Any]) -> ReadResult:
         "encoding": "utf-8",
         "rows": frame.height,
         "geometry_types": counts,
-        "coordinates": {"crs": "EPSG:4326", "from": "geometry"},
+        "coordinates": {**(coordinates or {}), "from": "geometry"},
         **detection,
     }
     return ReadResult(frame=frame, detection=detection)
