@@ -61,7 +61,9 @@ def _member(feed: Path, name: str, options: dict[str, Any], rename: dict) -> Rea
     return result
 
 
-def _wheelchair(frame: pl.DataFrame, file: str, extension: str | None, ext_column: str | None):
+def _wheelchair(
+    frame: pl.DataFrame, file: str, extension: str | None, ext_column: str | None
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     if WHEELCHAIR in frame.columns:
         standard = pl.col(WHEELCHAIR).str.strip_chars()
         standard = pl.when(standard == "").then(None).otherwise(standard)
