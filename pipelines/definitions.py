@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
-    DefaultScheduleStatus,
     Definitions,
-    ScheduleDefinition,
     define_asset_job,
     definitions,
     in_process_executor,
@@ -18,7 +16,7 @@ from dagster import (
 
 from .assets import PUBLICATION, build_assets
 from .catalog import Dataset, load_catalog, load_marts
-from .sensors import build_change_sensor
+from .sensors import build_change_sensor, build_refresh_schedule
 from .settings import get_settings
 
 MAIN_JOB = "main"
@@ -55,16 +53,7 @@ def build_definitions() -> Definitions:
         jobs.append(job)
         refresh_jobs[dataset.name] = job
         if dataset.schedule:
-            schedules.append(
-                ScheduleDefinition(
-                    name=f"{dataset.name}_schedule",
-                    job=job,
-                    cron_schedule=dataset.schedule,
-                    execution_timezone=TIMEZONE,
-                    default_status=DefaultScheduleStatus.RUNNING,
-                    description=f"From catalog/{dataset.descriptor_path.name}: x-camp.schedule",
-                )
-            )
+            schedules.append(build_refresh_schedule(dataset, job, TIMEZONE))
     assert any(a.key.path[-1] == PUBLICATION for a in assets)
     sensor = build_change_sensor(
         datasets,

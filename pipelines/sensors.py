@@ -14,10 +14,14 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from dagster import (
+    DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
@@ -74,7 +78,10 @@ def evaluate(
             if result.changed:
                 changed.append(json.dumps([key, result.fingerprint], sort_keys=True))
             elif result.changed is None:
+                # A run records the failure, so the explained status can say why; once a day.
                 log.warning("CAMP-SOURCE %s unreachable: %s", key, result.error)
+                day = now.strftime("%Y-%m-%d")
+                changed.append(json.dumps([key, "error", result.http_status, day]))
         if changed:
             digest = hashlib.sha256("".join(sorted(changed)).encode()).hexdigest()[:16]
             to_run[dataset.name] = f"{dataset.name}:{digest}"
@@ -118,3 +125,28 @@ def build_change_sensor(
         return SensorResult(run_requests=requests, cursor=cursor)
 
     return source_changes
+
+
+def build_refresh_schedule(
+    dataset: Dataset, job: Any, timezone: str = "Europe/Paris"
+) -> ScheduleDefinition:
+    """The descriptor's cron, change-aware: at each tick the dataset's sources are asked
+    (whatever their adaptive interval) and the refresh job runs only if one changed or
+    failed, so an unchanged dataset is never re-processed."""
+
+    def check_then_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
+        to_run, _, probes = evaluate([dataset], {}, datetime.now(UTC), get_settings())
+        if dataset.name not in to_run:
+            return SkipReason(f"{dataset.name}: no source changed ({len(probes)} asked)")
+        return RunRequest(tags={"dataset": dataset.name, "trigger": "schedule"})
+
+    return ScheduleDefinition(
+        name=f"{dataset.name}_schedule",
+        job=job,
+        cron_schedule=dataset.schedule or "",
+        execution_timezone=timezone,
+        execution_fn=check_then_refresh,
+        default_status=DefaultScheduleStatus.RUNNING,
+        description=f"From catalog/{dataset.descriptor_path.name}: x-camp.schedule; runs "
+        "only when a source changed (or failed).",
+    )

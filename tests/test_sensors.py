@@ -15,6 +15,7 @@ from dagster import (
     DagsterInstance,
     SensorResult,
     SkipReason,
+    build_schedule_context,
     build_sensor_context,
     define_asset_job,
     materialize,
@@ -23,7 +24,7 @@ from dagster import (
 from pipelines.assets import resource_assets
 from pipelines.catalog import Dataset, load_catalog
 from pipelines.changes import dump_watches, load_watches
-from pipelines.sensors import build_change_sensor
+from pipelines.sensors import build_change_sensor, build_refresh_schedule
 from pipelines.settings import get_settings
 from pipelines.status import STATUS_TABLE
 from tests.conftest import ROOT
@@ -141,6 +142,7 @@ def test_404_is_explained_and_the_last_publication_stays(decp_online, caplog):
             result = run(assets, instance)
         checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
         requests, cursor = tick(sensor, cursor, instance)
+        again, cursor = tick(sensor, cursor, instance)
     assert result.success, "the other assets and the publication are not stopped"
     assert not checks["source"].passed
     assert "404" in (checks["source"].description or "")
@@ -150,7 +152,9 @@ def test_404_is_explained_and_the_last_publication_stays(decp_online, caplog):
     assert sentence.startswith("La source répond 404 depuis le ")
     assert "reste en ligne" in sentence
     assert core_rows() == 40, "the previous rows are still published"
-    assert requests == [] and "404" in load_watches(cursor)["decp/marches"].last_error
+    assert "404" in load_watches(cursor)["decp/marches"].last_error
+    assert len(requests) == 1, "one run records the failure for the status"
+    assert [r.run_key for r in again] == [requests[0].run_key], "once a day, not every tick"
 
 
 def test_a_failing_dataset_never_stops_the_others(decp_online, http_server):
@@ -185,3 +189,23 @@ def test_row_count_regression_fails_the_quality_check_with_the_reason(decp_onlin
             "FROM meta_camp__historique_qualite ORDER BY horodatage, lignes_lues DESC"
         ).fetchall()
     assert history == [(40, None, False), (10, -30, True)]
+
+
+def test_the_schedule_runs_only_when_a_source_changed_or_failed(decp_online):
+    dataset, route = decp_online
+    assets = assets_of(dataset)
+    job = define_asset_job("refresh_decp", selection=AssetSelection.assets(*assets))
+    schedule = build_refresh_schedule(dataset, job)
+
+    def scheduled_runs(instance: DagsterInstance) -> int:
+        context = build_schedule_context(instance=instance)
+        return len(schedule.evaluate_tick(context).run_requests or [])
+
+    with DagsterInstance.ephemeral() as instance:
+        assert scheduled_runs(instance) == 1, "never fetched"
+        assert run(assets, instance).success
+        assert scheduled_runs(instance) == 0, "unchanged: not re-processed"
+        route.body, route.headers = decp_rows(41), {"ETag": '"v2"'}
+        assert scheduled_runs(instance) == 1
+        route.status, route.headers = 404, {}
+        assert scheduled_runs(instance) == 1, "a failing source runs, to record why"
