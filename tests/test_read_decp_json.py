@@ -209,3 +209,29 @@ def test_mart_contracts_after_modifications() -> None:
         sorted({marche["titulaires"][0]["titulaire"]["id"], named})
     )
     con.close()
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("v*.json")), ids=lambda p: p.stem)
+def test_fast_check_agrees_with_jsonschema(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled yes/no check only skips records jsonschema finds valid too."""
+    from pipelines.read import decp_json
+
+    document = json.loads(path.read_text())
+    version = decp_json.detect_version(path, document)
+    schema_path = ROOT / "catalog" / decp_json.DEFAULT_SCHEMAS[version]
+    for record in decp_json.records(path, document, version):
+        definition = "marche" if record.kind == "Marché" else "contrat-concession"
+        fast = decp_json._fast_check(schema_path, definition)
+        assert fast is not None, "fastjsonschema is installed in the project environment"
+        slow = list(decp_json._validator(schema_path, definition).iter_errors(record.data))
+        try:
+            fast(record.data)
+            fast_valid = True
+        except Exception:  # noqa: BLE001
+            fast_valid = False
+        assert fast_valid == (not slow), record.pointer
+    with_fast = read(path, "contrats")
+    decp_json._validated.cache_clear()
+    monkeypatch.setattr(decp_json, "_fast_check", lambda *_: None)
+    assert read(path, "contrats").equals(with_fast)
+    decp_json._validated.cache_clear()
