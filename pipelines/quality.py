@@ -24,6 +24,11 @@ from .warehouse import quote, table_exists
 
 HISTORY_TABLE = table_name("meta", "camp", "historique_qualite")
 
+TITLE = (
+    "Historique de la qualité des données. Une ligne par ressource et par exécution : lignes "
+    "lues, valides et rejetées, erreurs par type, complétude des champs clés, évolution du "
+    "nombre de lignes, retard sur la source et alertes."
+)
 # French column documentation of the published table (Datasette metadata).
 COLUMNS: dict[str, str] = {
     "jeu_de_donnees": "Nom du jeu de données dans le catalogue.",
@@ -184,7 +189,8 @@ SCHEMA: dict[str, str] = {
 
 def write_history(con: duckdb.DuckDBPyConnection, events: list[dict]) -> int:
     """Rebuild `meta_camp__historique_qualite` from the journal; returns its row count."""
-    return replace_table(con, HISTORY_TABLE, SCHEMA, history_rows(events))
+    rows = history_rows(events)
+    return replace_table(con, HISTORY_TABLE, SCHEMA, rows, comment=TITLE, docs=COLUMNS)
 
 
 def fetch_events_of(events: list[dict], resource: Resource) -> list[dict]:

@@ -25,6 +25,11 @@ STATUS_TABLE = table_name("meta", "camp", "statut")
 FAILED, BLOCKED, NEVER, STALE, FRESH = "en échec", "bloqué", "jamais publié", "périmé", "à jour"
 _ORDER = (FAILED, BLOCKED, NEVER, STALE, FRESH)
 
+TITLE = (
+    "Statut expliqué des jeux de données. Une ligne par jeu : est-il à jour, sinon pourquoi "
+    "(source en échec, publication bloquée, données trop anciennes), et quand aura lieu la "
+    "prochaine vérification."
+)
 COLUMNS: dict[str, str] = {
     "jeu_de_donnees": "Nom du jeu de données dans le catalogue.",
     "titre": "Titre du jeu de données.",
@@ -241,7 +246,7 @@ SCHEMA: dict[str, str] = {
 
 def write_status(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
     """Replace `meta_camp__statut` with these rows."""
-    return replace_table(con, STATUS_TABLE, SCHEMA, rows)
+    return replace_table(con, STATUS_TABLE, SCHEMA, rows, comment=TITLE, docs=COLUMNS)
 
 
 def sensor_due_by_dataset(watches: dict[str, Any]) -> dict[str, datetime]:

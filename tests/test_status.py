@@ -194,3 +194,24 @@ def test_meta_tables_are_written_from_the_journal(tmp_path: Path):
     assert counts[STATUS_TABLE] == 1
     assert rows[0][0] == "marches" and rows[0][1] == FAILED
     assert rows[0][2].startswith("La source répond 503 depuis le ")
+
+
+def test_every_meta_column_is_documented_in_french_for_the_publication(tmp_path: Path):
+    from pipelines.quality import HISTORY_TABLE
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        write_meta_tables(con, [make_dataset()], tmp_path, NOW)
+        tables = dict(
+            con.execute(
+                "SELECT table_name, comment FROM duckdb_tables() WHERE table_name LIKE 'meta_%'"
+            ).fetchall()
+        )
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE table_name LIKE 'meta_%'"
+        ).fetchall()
+    assert set(tables) == {STATUS_TABLE, HISTORY_TABLE}
+    assert tables[STATUS_TABLE].startswith("Statut expliqué des jeux de données.")
+    assert tables[HISTORY_TABLE].startswith("Historique de la qualité des données.")
+    undocumented = [(t, c) for t, c, comment in columns if not (comment or "").strip()]
+    assert columns and undocumented == []
