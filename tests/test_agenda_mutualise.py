@@ -6,6 +6,8 @@ resource's Table Schema, then the mart's SQL runs on them as the pipeline would.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -126,3 +128,32 @@ def test_duplicate_rule_cases() -> None:
     assert {"agenda_relais:203", "agenda_centre_tcheque:103"} <= alone  # other date
     assert {"agenda_relais:204", "agenda_centre_tcheque:104"} <= alone  # Grenoble vs Paris
     con.close()
+
+
+def test_occurrences_mart_unites_the_dates_of_merged_publications(
+    samples: duckdb.DuckDBPyConnection,
+) -> None:
+    samples.execute(f"CREATE TABLE {MART.table} AS {MART.sql}")
+    dates_mart = load_mart(CATALOG / "marts" / "agenda__occurrences.yaml")
+    assert (
+        set(dates_mart.depends_on) == {t for t in dates_mart.depends_on if t in dates_mart.sql}
+        and MART.table in dates_mart.depends_on
+    )
+    dates = samples.sql(dates_mart.sql).pl()
+    assert dates.columns == [f["name"] for f in dates_mart.fields]
+    assert dates.select("evenement_id", "debut").is_duplicated().sum() == 0
+    # « Le songe de Paris »: 23 dates in one agenda, 16 in the other, read from the files
+    tcheque = ROOT / "datasets" / "agenda_centre_tcheque" / "centre-tcheque-paris.events.json"
+    relais = ROOT / "datasets" / "agenda_relais" / "agenda-relais.api-v2-response.json"
+    events = json.loads(tcheque.read_text()) + json.loads(relais.read_text())["events"]
+    starts = {
+        datetime.fromisoformat(t["begin"])
+        for e in events
+        if e["uid"] in (85795631, 76042510)
+        for t in e["timings"]
+    }
+    songe = dates.filter(pl.col("evenement_id") == "agenda_centre_tcheque:85795631")
+    assert songe.height == len(starts)
+    both = songe.filter(pl.col("sources_date") == "agenda_centre_tcheque, agenda_relais")
+    assert 0 < both.height < songe.height
+    assert dates["evenement_id"].n_unique() == run_mart(samples).height
