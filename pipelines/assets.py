@@ -165,9 +165,13 @@ def _quality(
         "errors_by_type": dict(report.errors_by_type),
         "completeness": completeness,
     }
-    previous = journal.select(
-        events, step=journal.VALIDATE, dataset=resource.dataset, resource=resource.name
-    )
+    previous = [
+        e
+        for e in journal.select(
+            events, step=journal.VALIDATE, dataset=resource.dataset, resource=resource.name
+        )
+        if e.get("rows_read") is not None
+    ]
     thresholds = Thresholds.for_resource(resource)
     alerts = regressions(current, previous[-1] if previous else None, thresholds)
     changed_at = source_changed_at(fetch_events_of(events, resource))
@@ -261,7 +265,22 @@ def resource_assets(
     )
     def core_asset(context: AssetExecutionContext) -> MaterializeResult:
         settings = get_settings()
-        result = validate_core(resource, settings)
+        try:
+            result = validate_core(resource, settings)
+        except Exception as error:  # recorded for the explained status, then re-raised
+            journal.record(
+                settings.build_dir,
+                journal.VALIDATE,
+                resource.dataset,
+                resource.name,
+                run_id=context.run.run_id,
+                outcome="failed",
+                published=False,
+                error=f"{type(error).__name__}: {error}"[:300],
+            )
+            _refresh_meta(settings, catalogue)
+            log.warning("CAMP-ALERT %s validation failed: %s", core_name, error)
+            raise
         alerts, quality = _quality(settings, resource, context.run.run_id, result)
         _refresh_meta(settings, catalogue)
         if alerts:

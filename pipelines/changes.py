@@ -190,7 +190,14 @@ def dump_watches(watches: dict[str, SourceWatch]) -> str:
 
 
 def save_watches(build_dir: Path, watches: dict[str, SourceWatch]) -> None:
-    """A copy of the cursor beside the warehouse, for the status table's next check."""
+    """Merge into the copy beside the warehouse (the sensor and the schedules both probe;
+    the latest check of each source wins), for the status table."""
+    merged = read_watches(build_dir)
+    for key, watch in watches.items():
+        known = merged.get(key)
+        if known is None or (watch.checked_at or "") >= (known.checked_at or ""):
+            merged[key] = watch
+    watches = merged
     path = Path(build_dir) / STATE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -127,8 +127,10 @@ def status_command() -> int:
 
     settings = get_settings()
     datasets = load_catalog(settings.catalog_dir)
-    due = sensor_due_by_dataset(read_watches(settings.build_dir))
-    rows = status_rows(datasets, read_events(settings.build_dir), datetime.now(UTC), due)
+    watches = read_watches(settings.build_dir)
+    due = sensor_due_by_dataset(watches)
+    events = read_events(settings.build_dir)
+    rows = status_rows(datasets, events, datetime.now(UTC), due, watches)
     print(format_status(rows))
     return 0 if all(r["etat"] == "à jour" for r in rows) else 2
 

@@ -162,10 +162,11 @@ def history_rows(events: list[dict]) -> list[dict[str, Any]]:
                 "variation_lignes": change,
                 "retard_source_heures": event.get("source_lag_hours"),
                 "publie": bool(event.get("published")),
-                "alerte": "; ".join(event.get("alerts") or []) or None,
+                "alerte": "; ".join(event.get("alerts") or []) or event.get("error"),
             }
         )
-        previous[key] = event
+        if event.get("rows_read") is not None:
+            previous[key] = event
     return rows
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,15 @@ from dagster import (
 )
 
 from .catalog import Dataset, Resource
-from .changes import Probe, SourceWatch, dump_watches, load_watches, probe, save_watches
+from .changes import (
+    Probe,
+    SourceWatch,
+    dump_watches,
+    load_watches,
+    probe,
+    read_watches,
+    save_watches,
+)
 from .fetch import read_state
 from .settings import Settings, get_settings
 
@@ -135,7 +144,13 @@ def build_refresh_schedule(
     failed, so an unchanged dataset is never re-processed."""
 
     def check_then_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
-        to_run, _, probes = evaluate([dataset], {}, datetime.now(UTC), get_settings())
+        settings = get_settings()
+        known = read_watches(settings.build_dir)
+        now = datetime.now(UTC)
+        # every source of the dataset is asked at a scheduled tick, whatever its interval
+        due = {key: replace(watch, due_at=None) for key, watch in known.items()}
+        to_run, watches, probes = evaluate([dataset], due, now, settings)
+        save_watches(settings.build_dir, {k: watches[k] for k in probes})
         if dataset.name not in to_run:
             return SkipReason(f"{dataset.name}: no source changed ({len(probes)} asked)")
         return RunRequest(tags={"dataset": dataset.name, "trigger": "schedule"})

@@ -106,8 +106,13 @@ def encoding_change(fetches: list[dict]) -> str | None:
 
 
 def resource_status(
-    resource: Resource, events: list[dict], now: datetime, max_age: float | None
+    resource: Resource,
+    events: list[dict],
+    now: datetime,
+    max_age: float | None,
+    watch: Any = None,
 ) -> ResourceStatus:
+    """`watch`: the change sensor's or schedule's last probe of this resource's source."""
     mine = select(events, dataset=resource.dataset, resource=resource.name)
     fetches, validations = select(mine, step=FETCH), select(mine, step=VALIDATE)
     published = [v for v in validations if v.get("published")]
@@ -130,6 +135,13 @@ def resource_status(
         return ResourceStatus(
             FAILED, _failure_sentence(*failure) + detail + kept, last_fetch, last_pub
         )
+    if validations and validations[-1].get("outcome") == "failed":
+        last = validations[-1]
+        sentence = (
+            f"la validation du {french_date(parse_iso(last['at']) or now)} a échoué "
+            f"({last.get('error')})"
+        )
+        return ResourceStatus(BLOCKED, sentence + detail + kept, last_fetch, last_pub)
     if validations and not validations[-1].get("published"):
         last = validations[-1]
         share = last.get("invalid_share") or 0
@@ -152,8 +164,18 @@ def resource_status(
             f"données vieilles de {age:.0f} h, au-delà des {max_age:g} h admises : "
             f"dernière publication le {french_date(last_pub)}"
         )
-        if good and good[-1].get("changed") is False:
-            sentence += ", la source n'a pas changé depuis"
+        checked = parse_iso(getattr(watch, "checked_at", None))
+        if checked and checked > last_pub and not getattr(watch, "last_error", None):
+            changed = parse_iso(getattr(watch, "changed_at", None))
+            since = changed if changed and changed < last_pub else last_pub
+            sentence += (
+                f" ; la source, vérifiée le {french_date(checked)}, "
+                f"n'a pas changé depuis le {french_date(since, with_time=False)}"
+            )
+        elif good and good[-1].get("changed") is False:
+            sentence += " ; la source n'a pas changé depuis"
+        else:
+            sentence += " ; aucune actualisation réussie depuis"
         return ResourceStatus(STALE, sentence + detail, last_fetch, last_pub)
     rows = published[-1].get("rows_valid")
     quarantined = published[-1].get("rows_quarantined")
@@ -174,10 +196,23 @@ def next_check(
 
 
 def dataset_status(
-    dataset: Dataset, events: list[dict], now: datetime, sensor_due: datetime | None = None
+    dataset: Dataset,
+    events: list[dict],
+    now: datetime,
+    sensor_due: datetime | None = None,
+    watches: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The status row of one dataset: its worst resource decides the state."""
-    parts = [(r, resource_status(r, events, now, dataset.max_age_hours)) for r in dataset.resources]
+    watches = watches or {}
+    parts = [
+        (
+            r,
+            resource_status(
+                r, events, now, dataset.max_age_hours, watches.get(f"{r.dataset}/{r.name}")
+            ),
+        )
+        for r in dataset.resources
+    ]
     worst = min(parts, key=lambda p: _ORDER.index(p[1].state))[1]
     same = [(r, s) for r, s in parts if s.state == worst.state]
     sentences = {s.sentence for _, s in same}
@@ -224,9 +259,10 @@ def status_rows(
     events: list[dict],
     now: datetime,
     sensor_due: dict[str, datetime] | None = None,
+    watches: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     due = sensor_due or {}
-    return [dataset_status(d, events, now, due.get(d.name)) for d in datasets]
+    return [dataset_status(d, events, now, due.get(d.name), watches) for d in datasets]
 
 
 SCHEMA: dict[str, str] = {
@@ -270,8 +306,9 @@ def write_meta_tables(
     from .quality import HISTORY_TABLE, write_history
 
     events = read_events(build_dir)
-    due = sensor_due_by_dataset(read_watches(build_dir))
+    watches = read_watches(build_dir)
+    rows = status_rows(datasets, events, now, sensor_due_by_dataset(watches), watches)
     return {
-        STATUS_TABLE: write_status(con, status_rows(datasets, events, now, due)),
+        STATUS_TABLE: write_status(con, rows),
         HISTORY_TABLE: write_history(con, events),
     }

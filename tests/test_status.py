@@ -21,7 +21,9 @@ from pipelines.status import (
     write_meta_tables,
 )
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+# This year, so that French dates carry no year (`3 mars`); 10 March is before the DST switch.
+YEAR = datetime.now(UTC).year
+NOW = datetime(YEAR, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def make_dataset(max_age: float | None = 48, schedule: str | None = "0 6 * * *") -> Dataset:
@@ -84,14 +86,14 @@ def test_a_404_since_march_3_is_said_and_the_last_publication_stays():
         published(NOW - timedelta(days=9)),
         ev(
             journal.FETCH,
-            datetime(2026, 3, 3, 6, tzinfo=UTC),
+            datetime(YEAR, 3, 3, 6, tzinfo=UTC),
             outcome="failed",
             http_status=404,
             error="GET … answered HTTP 404",
         ),
         ev(
             journal.FETCH,
-            datetime(2026, 3, 9, 6, tzinfo=UTC),
+            datetime(YEAR, 3, 9, 6, tzinfo=UTC),
             outcome="failed",
             http_status=404,
             error="GET … answered HTTP 404",
@@ -102,7 +104,7 @@ def test_a_404_since_march_3_is_said_and_the_last_publication_stays():
     assert "La source répond 404 depuis le 3 mars" in row["explication"]
     assert "publication du 1 mars" in row["explication"] and "reste en ligne" in row["explication"]
     assert row["resultat_recuperation"] == "HTTP 404"
-    assert row["derniere_publication"] == "2026-03-01T12:00:00Z"
+    assert row["derniere_publication"] == f"{YEAR}-03-01T12:00:00Z"
 
 
 def test_unreachable_source_names_the_error_kind():
@@ -163,9 +165,9 @@ def test_never_published_and_next_check_is_the_earliest_of_schedule_and_sensor()
     row = dataset_status(make_dataset(schedule="0 6 * * *"), [], NOW)
     assert row["etat"] == NEVER and row["explication"] == "Aucune récupération pour l'instant."
     # 12:00 UTC on 10 March = 13:00 Paris; next 06:00 Paris = 05:00 UTC on 11 March
-    assert row["prochaine_verification"] == "2026-03-11T05:00:00Z"
+    assert row["prochaine_verification"] == f"{YEAR}-03-11T05:00:00Z"
     sooner = dataset_status(make_dataset(), [], NOW, sensor_due=NOW + timedelta(hours=2))
-    assert sooner["prochaine_verification"] == "2026-03-10T14:00:00Z"
+    assert sooner["prochaine_verification"] == f"{YEAR}-03-10T14:00:00Z"
 
 
 def test_schema_drift_without_a_close_name_says_absent():
@@ -215,3 +217,38 @@ def test_every_meta_column_is_documented_in_french_for_the_publication(tmp_path:
     assert tables[HISTORY_TABLE].startswith("Historique de la qualité des données.")
     undocumented = [(t, c) for t, c, comment in columns if not (comment or "").strip()]
     assert columns and undocumented == []
+
+
+def test_stale_with_an_unchanged_source_says_when_it_was_checked():
+    from pipelines.changes import SourceWatch
+
+    last = NOW - timedelta(hours=80)
+    events = [ok_fetch(last), published(last)]
+    watch = SourceWatch(
+        checked_at=(NOW - timedelta(hours=2)).isoformat(),
+        changed_at=(last - timedelta(hours=1)).isoformat(),
+    )
+    row = dataset_status(make_dataset(), events, NOW, watches={"marches/liste": watch})
+    assert row["etat"] == STALE
+    assert (
+        "la source, vérifiée le 10 mars à 11:00, n'a pas changé depuis le 7 mars"
+        in (row["explication"])
+    )
+    unchecked = dataset_status(make_dataset(), events, NOW)
+    assert "aucune actualisation réussie depuis" in unchecked["explication"]
+
+
+def test_a_failed_validation_is_explained():
+    events = [
+        ok_fetch(NOW - timedelta(hours=1)),
+        ev(
+            journal.VALIDATE,
+            NOW - timedelta(hours=1),
+            outcome="failed",
+            published=False,
+            error="BinderException: colonne manquante",
+        ),
+    ]
+    row = dataset_status(make_dataset(), events, NOW)
+    assert row["etat"] == BLOCKED
+    assert "a échoué (BinderException: colonne manquante)" in row["explication"]
