@@ -63,19 +63,17 @@ def scaffold_command(source: str, root: Path | None, name: str | None, force: bo
 def validation_report(descriptor: Path, file: Path | None, resource_name: str | None) -> dict:
     """Read `file` (default: the sample) as the descriptor says and validate it in a
     throw-away DuckDB; returns the report with the publication verdict."""
-    import duckdb
-
     from .catalog import load_dataset
     from .ingest import policy_allows, resolve_reference
     from .read import read_resource
     from .validate import validate_table
-    from .warehouse import load_frame
+    from .warehouse import connect, load_frame
 
     dataset = load_dataset(descriptor)
     resource = dataset.resource(resource_name) if resource_name else dataset.resources[0]
     path = file or resource.sample_path
     read = read_resource(path, {"format": resource.format, **resource.read_options})
-    with tempfile.TemporaryDirectory() as tmp, duckdb.connect(str(Path(tmp) / "v.duckdb")) as con:
+    with tempfile.TemporaryDirectory() as tmp, connect(Path(tmp) / "v.duckdb") as con:
         raw = resource.table("raw")
         load_frame(con, raw, read.frame)
         report = validate_table(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+
+import yaml
 
 from pipelines import journal
 from pipelines.catalog import load_dataset
@@ -45,3 +48,55 @@ def test_status_explains_each_catalogue_dataset(camp_env: Path, capsys):
     assert re.search(r"^en échec\s+decp\s", out, re.MULTILINE), out
     assert "La source répond 404 depuis le" in out
     assert "Aucune récupération pour l'instant." in out  # the other datasets
+
+
+def test_validate_prints_the_report_of_the_scaffolded_file(tmp_path: Path, capsys):
+    assert (
+        main(
+            [
+                "scaffold",
+                str(FIXTURES / "montpellier-places-reservees-latin1.csv"),
+                "--root",
+                str(tmp_path),
+                "--name",
+                "places",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    code = main(["validate", str(tmp_path / "catalog" / "places.yaml"), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["rows_read"] == 25 and report["rows_valid"] == 25
+    assert report["rows_quarantined"] == 0 and report["publiable"] is True
+    assert report["lecture"]["encoding"] in ("cp1252", "latin-1")
+
+
+def test_validate_a_worse_extract_against_the_same_descriptor(tmp_path: Path, capsys):
+    main(
+        [
+            "scaffold",
+            str(FIXTURES / "acceslibre-erp-siret-insee-postal.csv"),
+            "--root",
+            str(tmp_path),
+            "--name",
+            "erp",
+        ]
+    )
+    descriptor = tmp_path / "catalog" / "erp.yaml"
+    spec = yaml.safe_load(descriptor.read_text(encoding="utf-8"))
+    spec["resources"][0]["x-camp"]["publish"] = {"max_invalid_share": 0.2}
+    descriptor.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    rows = (FIXTURES / "acceslibre-erp-siret-insee-postal.csv").read_text().splitlines()
+    worse = tmp_path / "worse.csv"
+    # two of six rows broken: a SIRET with a wrong length, a latitude that is not a number
+    rows[1] = rows[1].replace("88138151100016", "8813815110001")
+    rows[2] = rows[2].replace("45.683304", "quarante-cinq")
+    worse.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    code = main(["validate", str(descriptor), str(worse)])
+    out = capsys.readouterr().out
+    assert code == 1, "33 % invalid, above the 20 % the descriptor allows"
+    assert re.search(r"^rows_quarantined\s+2$", out, re.MULTILINE), out
+    assert re.search(r"^publiable\s+False$", out, re.MULTILINE)
