@@ -7,7 +7,7 @@ Datasette snapshot. Assets are thin: the work is in `ingest`, `publish`.
 """
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from dagster import (
@@ -26,14 +26,12 @@ from dagster import (
     asset,
 )
 
-from . import journal
+from . import journal, observe
 from .catalog import Dataset, Mart, Resource
 from .fetch import FetchError
-from .ingest import CoreResult, RawResult, build_mart_table, ingest_raw, validate_core
-from .quality import Thresholds, fetch_events_of, key_completeness, regressions, source_changed_at
+from .ingest import build_mart_table, ingest_raw, validate_core
 from .read import ReadError
-from .settings import Settings, get_settings
-from .status import write_meta_tables
+from .settings import get_settings
 from .warehouse import connect, table_exists
 
 # One writer to the DuckDB warehouse at a time: every asset that writes claims this pool,
@@ -73,41 +71,6 @@ def _is_transient(error: Exception) -> bool:
     return isinstance(error, FetchError) and (status is None or status >= 500)
 
 
-def _refresh_meta(settings: Settings, datasets: list[Dataset]) -> None:
-    with connect(settings.warehouse_path) as con:
-        write_meta_tables(con, datasets, settings.build_dir, datetime.now(UTC))
-
-
-def _record_fetch(settings: Settings, resource: Resource, run_id: str, result: RawResult) -> None:
-    fetched = result.fetch
-    with connect(settings.warehouse_path) as con:
-        columns = [
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "ORDER BY ordinal_position",
-                [result.table],
-            ).fetchall()
-        ]
-    journal.record(
-        settings.build_dir,
-        journal.FETCH,
-        resource.dataset,
-        resource.name,
-        run_id=run_id,
-        outcome="ok",
-        source=fetched.source,
-        changed=fetched.changed,
-        sha256=fetched.sha256,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
-        bytes=fetched.bytes,
-        rows=result.rows,
-        encoding=result.detection.get("encoding"),
-        columns=columns,
-    )
-
-
 def _raw_fallback(
     context: AssetExecutionContext, resource: Resource, datasets: list[Dataset], error: Exception
 ) -> MaterializeResult:
@@ -126,7 +89,7 @@ def _raw_fallback(
         http_status=getattr(error, "status", None),
         kind="read" if isinstance(error, ReadError) else "fetch",
     )
-    _refresh_meta(settings, datasets)
+    observe.refresh_meta(settings, datasets)
     log.warning("CAMP-ALERT %s: %s", resource.table("raw"), error)
     with connect(settings.warehouse_path) as con:
         kept = table_exists(con, resource.table("raw"))
@@ -147,48 +110,6 @@ def _raw_fallback(
             )
         ],
     )
-
-
-def _quality(
-    settings: Settings, resource: Resource, run_id: str, result: CoreResult
-) -> tuple[list[str], dict[str, Any]]:
-    """Record the run's quality row in the journal; returns the regressions found."""
-    events = journal.read_events(settings.build_dir)
-    with connect(settings.warehouse_path) as con:
-        completeness = key_completeness(con, resource.table("raw"), resource.key_fields)
-    report = result.report
-    current = {
-        "rows_read": report.rows_read,
-        "rows_valid": report.rows_valid,
-        "rows_quarantined": report.rows_quarantined,
-        "invalid_share": round(float(report.invalid_share), 4),
-        "errors_by_type": dict(report.errors_by_type),
-        "completeness": completeness,
-    }
-    previous = [
-        e
-        for e in journal.select(
-            events, step=journal.VALIDATE, dataset=resource.dataset, resource=resource.name
-        )
-        if e.get("rows_read") is not None
-    ]
-    thresholds = Thresholds.for_resource(resource)
-    alerts = regressions(current, previous[-1] if previous else None, thresholds)
-    changed_at = source_changed_at(fetch_events_of(events, resource))
-    lag = round((datetime.now(UTC) - changed_at).total_seconds() / 3600, 2) if changed_at else None
-    journal.record(
-        settings.build_dir,
-        journal.VALIDATE,
-        resource.dataset,
-        resource.name,
-        run_id=run_id,
-        published=result.published,
-        reason=result.reason,
-        alerts=alerts,
-        source_lag_hours=lag,
-        **current,
-    )
-    return alerts, {**current, "source_lag_hours": lag}
 
 
 def _freshness(dataset: Dataset) -> FreshnessPolicy | None:
@@ -233,7 +154,7 @@ def resource_assets(
             result = ingest_raw(resource, settings)
         except (FetchError, ReadError) as error:
             return _raw_fallback(context, resource, catalogue, error)
-        _record_fetch(settings, resource, context.run.run_id, result)
+        observe.record_fetch(settings, resource, context.run.run_id, result)
         return MaterializeResult(
             metadata=as_metadata(result.to_metadata()),
             check_results=[AssetCheckResult(check_name="source", passed=True)],
@@ -278,11 +199,11 @@ def resource_assets(
                 published=False,
                 error=f"{type(error).__name__}: {error}"[:300],
             )
-            _refresh_meta(settings, catalogue)
+            observe.refresh_meta(settings, catalogue)
             log.warning("CAMP-ALERT %s validation failed: %s", core_name, error)
             raise
-        alerts, quality = _quality(settings, resource, context.run.run_id, result)
-        _refresh_meta(settings, catalogue)
+        alerts, quality = observe.record_validation(settings, resource, context.run.run_id, result)
+        observe.refresh_meta(settings, catalogue)
         if alerts:
             log.warning("CAMP-ALERT %s quality regression: %s", core_name, "; ".join(alerts))
         metadata = as_metadata(result.to_metadata())
