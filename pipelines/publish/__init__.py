@@ -1,0 +1,126 @@
+"""Publish the warehouse to Datasette: an immutable SQLite snapshot, its metadata and bulk
+downloads, made current atomically; and the command that serves the current snapshot.
+
+Layout of `publish_dir`:
+
+    current.json                 pointer to the current publication (replaced atomically)
+    snapshots/<id>/camp.db       immutable SQLite file (indexes, FTS5 without diacritics)
+    snapshots/<id>/metadata.json Datasette metadata generated from the catalogue
+    snapshots/<id>/downloads/    <table>.csv, <table>.parquet, datapackage.json
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..catalog import Dataset, Mart
+from .snapshot import (
+    DATABASE_FILE,
+    METADATA_FILE,
+    POINTER,
+    SNAPSHOTS,
+    Snapshot,
+    new_id,
+    prune,
+    read_pointer,
+    write_json_atomically,
+    write_sqlite,
+)
+
+__all__ = ["Snapshot", "datasette_command", "publish_snapshot", "read_pointer", "SETTINGS"]
+
+# Datasette settings, chosen for large tables on a small machine (see README-section.md).
+SETTINGS: dict[str, str] = {
+    "sql_time_limit_ms": "3000",  # grouped aggregates over 1M rows need ~1 s; 3 s bounds abuse
+    "facet_time_limit_ms": "1000",  # indexed facets over 1M rows take 0.1-0.5 s
+    "facet_suggest_time_limit_ms": "50",
+    "suggest_facets": "off",  # suggestions scan every column on every table page
+    "max_returned_rows": "1000",  # per JSON/HTML page; paginate with _next
+    "default_page_size": "100",
+    "num_sql_threads": "4",
+    "allow_csv_stream": "on",  # `.csv?_stream=1`: whole table as CSV
+    "max_csv_mb": "200",
+    "default_cache_ttl": "60",
+    "truncate_cells_html": "300",
+}
+
+
+def publish_snapshot(
+    warehouse: Path,
+    datasets: list[Dataset],
+    marts: list[Mart],
+    publish_dir: Path,
+    *,
+    keep: int = 5,
+    downloads: bool = True,
+    grace_s: float = 900.0,
+) -> Snapshot:
+    """Publish every core/quarantine/errors/mart/meta table present in the warehouse.
+
+    The new publication is built in a temporary folder, renamed into place, then made current
+    by replacing `current.json`; a running Datasette switches to it on its next request.
+    Publications beyond `keep` are deleted once replaced for `grace_s` seconds.
+    """
+    import duckdb
+
+    from .downloads import FOLDER, write_downloads
+    from .metadata import build_metadata
+    from .plan import plan_tables
+    from .site import load_extras
+
+    publish_dir = Path(publish_dir)
+    folder = publish_dir / SNAPSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    snapshot_id = new_id(now)
+    created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    work = folder / f".tmp-{snapshot_id}-{os.getpid()}"
+    work.mkdir()
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            plans = plan_tables(con, datasets, marts)
+            tables, missing, timings, counts = write_sqlite(con, plans, work / DATABASE_FILE)
+            if downloads:
+                started = time.perf_counter()
+                write_downloads(con, plans, tables, work / FOLDER, created_at)
+                timings["downloads"] = time.perf_counter() - started
+        finally:
+            con.close()
+        metadata = build_metadata(plans, tables, missing, created_at, load_extras(set(tables)))
+        write_json_atomically(work / METADATA_FILE, metadata)
+        final = folder / snapshot_id
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    snapshot = Snapshot(
+        id=snapshot_id,
+        path=final / DATABASE_FILE,
+        tables=tables,
+        created_at=created_at,
+        missing=tuple(missing),
+        timings={k: round(v, 3) for k, v in timings.items()},
+        counts=counts,
+    )
+    write_json_atomically(publish_dir / POINTER, snapshot.to_json(publish_dir))
+    prune(publish_dir, keep, snapshot_id, grace_s)
+    return snapshot
+
+
+def datasette_command(publish_dir: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+    """argv serving the current publication with the project's settings and plugin.
+
+    It runs `python -m pipelines.publish.serve`, which registers the swap plugin and starts
+    `datasette serve`; no entry point or plugins folder is needed.
+    """
+    argv = [sys.executable, "-m", "pipelines.publish.serve", str(Path(publish_dir).resolve())]
+    argv += ["--host", host, "--port", str(port), "--cors"]
+    for name, value in SETTINGS.items():
+        argv += ["--setting", name, value]
+    return argv

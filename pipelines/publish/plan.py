@@ -1,0 +1,181 @@
+"""Which tables a publication holds, and what the catalogue says about each of them.
+
+Everything the snapshot writer, the Datasette metadata and the downloads need about a table is
+gathered here once, from the catalogue (`Dataset`, `Mart`) or, for `meta_*` tables, from the
+warehouse's own column comments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from ..catalog import Dataset, Mart
+
+# French descriptions of the columns the pipeline adds to every layer.
+TECHNICAL_COLUMNS: dict[str, str] = {
+    "_row": "Numéro de la ligne dans le fichier source (1 = première ligne de données).",
+    "_erreurs": "Messages d'erreur de validation de la ligne, en français.",
+    "_types_erreur": "Types d'erreur Frictionless de la ligne (type-error, constraint-error…).",
+    "champ": "Colonne où l'erreur a été trouvée.",
+    "type": "Type d'erreur Frictionless (type-error, constraint-error, missing-cell…).",
+    "message": "Explication de l'erreur en français : ce qui était attendu, ce qui a été trouvé.",
+}
+
+LAYER_TITLES = {
+    "core": "{title}",
+    "quarantine": "{title} — lignes en quarantaine",
+    "errors": "{title} — erreurs de validation",
+}
+
+LAYER_DESCRIPTIONS = {
+    "core": "{description}",
+    "quarantine": (
+        "Lignes rejetées par la validation, telles que lues dans la source (texte brut), "
+        "avec la liste de leurs erreurs. Elles ne sont pas dans la table principale "
+        "`{core}`."
+    ),
+    "errors": (
+        "Une ligne par erreur de validation trouvée dans la source de `{core}` : ligne, "
+        "colonne, type d'erreur et explication."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """A table to publish: its name and everything the catalogue says about it."""
+
+    name: str
+    layer: str
+    title: str
+    description: str
+    columns: dict[str, str] = field(default_factory=dict)  # name -> French description
+    units: dict[str, str] = field(default_factory=dict)
+    facets: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()  # columns filtered on often: indexed too
+    fts: tuple[str, ...] = ()
+    label: str | None = None
+    map_columns: dict[str, str] | None = None
+    dataset: Dataset | None = None
+    source_table: str | None = None  # core table a quarantine/errors table belongs to
+
+    @property
+    def index_columns(self) -> tuple[str, ...]:
+        ordered = dict.fromkeys(
+            [*self.facets, *self.filters, *([self.label] if self.label else [])]
+        )
+        return tuple(ordered)
+
+
+_FILTER_TYPES = {"number", "integer", "date", "datetime", "year", "yearmonth"}
+
+
+def _field_docs(fields: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
+    columns = {f["name"]: str(f.get("description") or "").strip() for f in fields}
+    units = {f["name"]: str(f["unit"]) for f in fields if f.get("unit")}
+    return columns, units
+
+
+def dataset_tables(dataset: Dataset) -> list[TablePlan]:
+    """The core, quarantine and errors tables of every resource of a dataset."""
+    plans: list[TablePlan] = []
+    for resource in dataset.resources:
+        fields = resource.schema["fields"]
+        columns, units = _field_docs(fields)
+        core = resource.table("core")
+        filters = tuple(
+            dict.fromkeys(
+                [*resource.key_fields, *(f["name"] for f in fields if f["type"] in _FILTER_TYPES)]
+            )
+        )
+        words = {"title": resource.title, "description": resource.description, "core": core}
+        for layer in ("core", "quarantine", "errors"):
+            if layer == "core":
+                layer_columns = {**columns, "_row": TECHNICAL_COLUMNS["_row"]}
+            elif layer == "quarantine":
+                layer_columns = {"_row": TECHNICAL_COLUMNS["_row"]}
+                layer_columns |= {n: f"{d} (texte brut de la source)" for n, d in columns.items()}
+                layer_columns |= {k: TECHNICAL_COLUMNS[k] for k in ("_erreurs", "_types_erreur")}
+            else:
+                layer_columns = {
+                    k: TECHNICAL_COLUMNS[k] for k in ("_row", "champ", "type", "message")
+                }
+            plans.append(
+                TablePlan(
+                    name=resource.table(layer),
+                    layer=layer,
+                    title=LAYER_TITLES[layer].format(**words),
+                    description=" ".join(LAYER_DESCRIPTIONS[layer].format(**words).split()),
+                    columns=layer_columns,
+                    units=units if layer == "core" else {},
+                    facets=resource.facets
+                    if layer == "core"
+                    else ("champ", "type")
+                    if layer == "errors"
+                    else (),
+                    filters=filters if layer == "core" else (),
+                    fts=resource.fts if layer == "core" else (),
+                    label=resource.label if layer != "errors" else None,
+                    map_columns=resource.map_columns if layer == "core" else None,
+                    dataset=dataset,
+                    source_table=None if layer == "core" else core,
+                )
+            )
+    return plans
+
+
+def mart_table(mart: Mart) -> TablePlan:
+    columns, units = _field_docs(list(mart.fields))
+    return TablePlan(
+        name=mart.table,
+        layer="mart",
+        title=mart.title,
+        description=" ".join(mart.description.split()),
+        columns=columns,
+        units=units,
+        facets=mart.facets,
+        fts=mart.fts,
+        label=mart.label,
+        map_columns=mart.map_columns,
+    )
+
+
+def meta_tables(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
+    """Every `meta_*` table of the warehouse, documented by its DuckDB comments if any."""
+    rows = con.execute(
+        "SELECT table_name, coalesce(comment, '') FROM duckdb_tables() "
+        "WHERE schema_name = 'main' AND table_name LIKE 'meta\\_%' ESCAPE '\\' "
+        "ORDER BY table_name"
+    ).fetchall()
+    plans = []
+    for name, comment in rows:
+        columns = dict(
+            con.execute(
+                "SELECT column_name, coalesce(comment, '') FROM duckdb_columns() "
+                "WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
+                [name],
+            ).fetchall()
+        )
+        plans.append(
+            TablePlan(
+                name=name,
+                layer="meta",
+                title=comment.split(".")[0] if comment else name,
+                description=comment or "Table de suivi du pipeline (statut, qualité).",
+                columns={k: v for k, v in columns.items() if v},
+            )
+        )
+    return plans
+
+
+def plan_tables(
+    con: duckdb.DuckDBPyConnection, datasets: list[Dataset], marts: list[Mart]
+) -> list[TablePlan]:
+    """All the tables a publication should hold, present in the warehouse or not."""
+    plans = [plan for dataset in datasets for plan in dataset_tables(dataset)]
+    plans += [mart_table(mart) for mart in marts]
+    plans += meta_tables(con)
+    return plans

@@ -1,0 +1,231 @@
+"""Datasette plugin: serve the current publication and switch to a new one live.
+
+On every request the pointer file `current.json` is stat-ed (a few microseconds); when it
+changed, the new snapshot is opened as an immutable database with its row counts already
+known, and swapped in under the same name `camp` by replacing Datasette's database mapping
+(one assignment). Requests already running keep the old database object, whose file stays
+readable (open file handles survive pruning); its connections are closed minutes later.
+Metadata follows the same pointer, through the `get_metadata` hook.
+
+Registered by `pipelines.publish.serve`; `PUBLISH_DIR` is set there before Datasette starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datasette import hookimpl
+from datasette.database import Database, connections
+from datasette.utils.asgi import Response, asgi_send_file
+
+from .site import DATABASE
+from .snapshot import METADATA_FILE, POINTER
+
+log = logging.getLogger(__name__)
+
+PUBLISH_DIR: Path | None = None
+CLOSE_OLD_AFTER_S = 600.0  # longer than any request, CSV streams included
+DOWNLOADS = "downloads"
+
+
+class SnapshotDatabase(Database):
+    """An immutable snapshot whose per-thread connections are keyed by snapshot, not by name:
+    Datasette keys them by database name, which would keep serving the old file after a swap.
+    """
+
+    def __init__(self, ds: Any, path: Path, snapshot_id: str, counts: dict[str, int]) -> None:
+        super().__init__(ds, path=str(path), is_mutable=False)
+        self.snapshot_id = snapshot_id
+        self._thread_key = f"camp_snapshot_{snapshot_id}"
+        self._cached_table_counts = dict(counts)
+        self.cached_hash = snapshot_id  # the snapshot id names the content; no file hashing
+        self.cached_size = path.stat().st_size
+
+    async def execute_fn(self, fn: Any) -> Any:
+        if self.ds.executor is None:
+            return await super().execute_fn(fn)
+
+        def in_thread() -> Any:
+            conn = getattr(connections, self._thread_key, None)
+            if not conn:
+                conn = self.connect()
+                self.ds._prepare_connection(conn, self.name)
+                setattr(connections, self._thread_key, conn)
+            return fn(conn)
+
+        return await asyncio.get_event_loop().run_in_executor(self.ds.executor, in_thread)
+
+
+@dataclass
+class State:
+    """What is being served now."""
+
+    stat_key: tuple[int, int] | None = None
+    snapshot_id: str | None = None
+    folder: Path | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+STATE = State()
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns)
+
+
+def _install(datasette: Any, db: Database) -> Database | None:
+    """Put `db` under the name `camp` in one assignment; returns the database it replaced."""
+    db.name = DATABASE
+    db.route = DATABASE
+    databases = dict(datasette.databases)
+    old = databases.get(DATABASE)
+    databases[DATABASE] = db
+    datasette.databases = databases
+    return old
+
+
+def refresh(datasette: Any) -> bool:
+    """Switch to the publication `current.json` names, if it changed; True if switched."""
+    if PUBLISH_DIR is None:
+        return False
+    pointer = PUBLISH_DIR / POINTER
+    key = _stat_key(pointer)
+    if key is None or key == STATE.stat_key:
+        return False
+    with STATE.lock:
+        if key == STATE.stat_key:
+            return False
+        try:
+            current = json.loads(pointer.read_text(encoding="utf-8"))
+            path = PUBLISH_DIR / current["path"]
+            folder = path.parent
+            metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+            counts = current.get("counts") or current["tables"]
+            if not path.is_file():
+                raise FileNotFoundError(path)
+        except (OSError, ValueError, KeyError) as error:
+            log.warning(
+                "camp: cannot switch to %s (%s); still serving %s",
+                pointer,
+                error,
+                STATE.snapshot_id,
+            )
+            return False
+        if current["id"] == STATE.snapshot_id:
+            STATE.stat_key = key
+            return False
+        db = SnapshotDatabase(datasette, path, current["id"], counts)
+        STATE.metadata = metadata
+        old = _install(datasette, db)
+        STATE.snapshot_id, STATE.folder, STATE.stat_key = current["id"], folder, key
+    log.info("camp: now serving snapshot %s", current["id"])
+    if old is not None:
+        try:
+            asyncio.get_running_loop().call_later(CLOSE_OLD_AFTER_S, old.close)
+        except RuntimeError:  # no loop (startup in tests): nothing runs on it yet
+            old.close()
+    return True
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    refresh(datasette)
+
+
+@hookimpl
+def get_metadata(datasette: Any, key: Any, database: Any, table: Any) -> dict[str, Any]:
+    return STATE.metadata
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    def wrap(app: Any) -> Any:
+        async def checked(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope.get("type") == "http":
+                refresh(datasette)
+            await app(scope, receive, send)
+
+        return checked
+
+    return wrap
+
+
+def _download_headers(datasette: Any) -> dict[str, str]:
+    headers = {"cache-control": "public, max-age=60"}
+    if datasette.cors:
+        headers["access-control-allow-origin"] = "*"
+    if STATE.snapshot_id:
+        headers["x-camp-snapshot"] = STATE.snapshot_id
+    return headers
+
+
+async def downloads_index(datasette: Any) -> Response:
+    """List of the current publication's bulk files."""
+    if STATE.folder is None:
+        return Response.html("<p>Aucune publication pour l'instant.</p>", status=404)
+    package = json.loads((STATE.folder / DOWNLOADS / "datapackage.json").read_text("utf-8"))
+    rows = "".join(
+        f"<tr><td>{html.escape(r['title'])}</td><td>{r['x-camp-rows']}</td>"
+        f'<td><a href="/-/telechargements/{r["path"]}">CSV</a></td>'
+        f'<td><a href="/-/telechargements/{r["x-camp-parquet"]}">Parquet</a></td></tr>'
+        for r in package["resources"]
+    )
+    page = (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+        "<title>Téléchargements</title></head><body><h1>Téléchargements en masse</h1>"
+        f"<p>Publication {html.escape(STATE.snapshot_id or '')}. Description Frictionless : "
+        '<a href="/-/telechargements/datapackage.json">datapackage.json</a>.</p>'
+        '<table><tr><th>Table</th><th>Lignes</th><th colspan="2">Fichiers</th></tr>'
+        f"{rows}</table></body></html>"
+    )
+    return Response.html(page, headers=_download_headers(datasette))
+
+
+async def download_file(datasette: Any, request: Any, send: Any) -> Response | None:
+    """One bulk file of the current publication (names are checked against the folder)."""
+    name = request.url_vars["name"]
+    folder = STATE.folder
+    if folder is None or "/" in name or name.startswith("."):
+        return Response.text("Fichier inconnu.", status=404)
+    path = folder / DOWNLOADS / name
+    types = {
+        ".csv": "text/csv; charset=utf-8",
+        ".parquet": "application/vnd.apache.parquet",
+        ".json": "application/json; charset=utf-8",
+    }
+    if path.suffix not in types or not path.is_file():
+        return Response.text(f"Fichier inconnu : {name}", status=404)
+    await asgi_send_file(
+        send,
+        path,
+        content_type=types[path.suffix],
+        chunk_size=1 << 20,
+        headers=_download_headers(datasette),
+    )
+    return None
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [
+        (r"^/-/telechargements/?$", downloads_index),
+        (r"^/-/telechargements/(?P<name>[^/]+)$", download_file),
+    ]
+
+
+@hookimpl
+def menu_links(datasette: Any) -> list[dict[str, str]]:
+    return [{"href": "/-/telechargements", "label": "Téléchargements (CSV, Parquet)"}]

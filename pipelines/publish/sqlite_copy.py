@@ -1,0 +1,127 @@
+"""Copy DuckDB tables into a SQLite file: typed columns, indexes, French full-text search.
+
+DuckDB's own `sqlite` extension needs a download, so rows go through Python in large
+batches. Types are mapped once from DuckDB's column types, never guessed from values: a
+number stays a number even if the source had malformed cells (those are in quarantine).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+import duckdb
+
+from ..warehouse import quote
+
+BATCH_ROWS = 50_000
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
+_INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_REAL = ("FLOAT", "DOUBLE", "REAL", "UBIGINT", "HUGEINT", "UHUGEINT")
+
+
+def sqlite_type(duckdb_type: str) -> str:
+    """SQLite column type for a DuckDB type: INTEGER, REAL or TEXT."""
+    base = duckdb_type.upper().split("(")[0].strip()
+    if base in _INTEGER or base == "BOOLEAN":
+        return "INTEGER"
+    if base in _REAL or base == "DECIMAL":
+        return "REAL"
+    return "TEXT"
+
+
+def _select_expression(column: str, duckdb_type: str) -> str:
+    """How to read a column so that sqlite3 receives int, float, str or None only."""
+    base = duckdb_type.upper().split("(")[0].strip()
+    if base in ("DECIMAL", "HUGEINT", "UHUGEINT", "UBIGINT"):
+        return f"CAST({quote(column)} AS DOUBLE)"
+    if base == "BOOLEAN":
+        return f"CAST({quote(column)} AS INTEGER)"
+    if sqlite_type(duckdb_type) == "TEXT":
+        if base.endswith("[]") or base.startswith(("STRUCT", "MAP", "LIST", "UNION")):
+            return f"CAST(to_json({quote(column)}) AS VARCHAR)"
+        if base == "TIMESTAMP WITH TIME ZONE" or base == "TIMESTAMPTZ":
+            return f"strftime({quote(column)} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ')"
+        if base == "VARCHAR":
+            return quote(column)
+        return f"CAST({quote(column)} AS VARCHAR)"
+    return quote(column)
+
+
+def duckdb_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of a `main` table, in order."""
+    return con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
+        [table],
+    ).fetchall()
+
+
+def _row_is_key(con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> bool:
+    if "_row" not in names:
+        return False
+    total, distinct, present = con.execute(
+        f"SELECT count(*), count(DISTINCT _row), count(_row) FROM {quote(table)}"
+    ).fetchone()
+    return total == distinct == present
+
+
+def copy_table(
+    con: duckdb.DuckDBPyConnection, db: sqlite3.Connection, table: str, *, row_key: bool = False
+) -> int:
+    """Create `table` in SQLite with mapped types and copy every row; returns the row count.
+
+    With `row_key` (one row per source row: core, quarantine), a unique `_row` becomes the
+    INTEGER PRIMARY KEY (the rowid), so row pages have stable URLs across publications.
+    """
+    columns = duckdb_columns(con, table)
+    names = [name for name, _ in columns]
+    row_key = row_key and _row_is_key(con, table, names)
+    ddl = []
+    for name, duck_type in columns:
+        kind = sqlite_type(duck_type)
+        ddl.append(
+            f"{quote(name)} INTEGER PRIMARY KEY"
+            if row_key and name == "_row"
+            else f"{quote(name)} {kind}"
+        )
+    db.execute(f"CREATE TABLE {quote(table)} ({', '.join(ddl)})")
+    select = ", ".join(_select_expression(name, duck_type) for name, duck_type in columns)
+    order = " ORDER BY _row" if row_key else ""
+    cursor = con.execute(f"SELECT {select} FROM {quote(table)}{order}")
+    insert = f"INSERT INTO {quote(table)} VALUES ({', '.join('?' for _ in names)})"
+    rows = 0
+    while batch := cursor.fetchmany(BATCH_ROWS):
+        db.executemany(insert, batch)
+        rows += len(batch)
+    return rows
+
+
+def create_indexes(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> list[str]:
+    """One index per column present in the table (facets and filters); returns their names."""
+    present = {row[1] for row in db.execute(f"PRAGMA table_info({quote(table)})")}
+    made = []
+    for column in columns:
+        if column not in present or column == "_row":
+            continue
+        index = f"idx_{table}__{column}"
+        db.execute(f"CREATE INDEX {quote(index)} ON {quote(table)} ({quote(column)})")
+        made.append(index)
+    return made
+
+
+def create_fts(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> str | None:
+    """An external-content FTS5 index (diacritics removed) that Datasette detects."""
+    present = {row[1] for row in db.execute(f"PRAGMA table_info({quote(table)})")}
+    chosen = [c for c in columns if c in present]
+    if not chosen:
+        return None
+    fts = f"{table}_fts"
+    cols = ", ".join(quote(c) for c in chosen)
+    db.execute(
+        f"CREATE VIRTUAL TABLE {quote(fts)} USING fts5({cols}, content={quote(table)}, "
+        f"content_rowid='rowid', tokenize='{FTS_TOKENIZER}')"
+    )
+    db.execute(f"INSERT INTO {quote(fts)} (rowid, {cols}) SELECT rowid, {cols} FROM {quote(table)}")
+    return fts

@@ -1,0 +1,220 @@
+"""The publisher without a server: snapshot layout, types, indexes, FTS, pointer, pruning."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.catalog import Dataset, Mart, load_catalog, load_marts
+from pipelines.publish import publish_snapshot, read_pointer
+from pipelines.publish.site import load_extras, tables_used
+from pipelines.publish.sqlite_copy import sqlite_type
+from tests.fixtures.publish.warehouse import make_warehouse
+
+CATALOG = Path(__file__).resolve().parent.parent / "catalog"
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> tuple[list[Dataset], list[Mart]]:
+    return load_catalog(CATALOG), load_marts(CATALOG)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory, catalogue) -> Path:
+    datasets, _ = catalogue
+    decp = next(d for d in datasets if d.name == "decp")
+    return make_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb", decp)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory, catalogue, warehouse):
+    datasets, marts = catalogue
+    publish_dir = tmp_path_factory.mktemp("publish")
+    return publish_dir, publish_snapshot(warehouse, datasets, marts, publish_dir)
+
+
+def duck(warehouse: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_every_present_table_is_published_with_all_its_rows(warehouse, published) -> None:
+    _, snapshot = published
+    names = [r[0] for r in duck(warehouse, "SELECT table_name FROM duckdb_tables()")]
+    assert set(snapshot.tables) == set(names)
+    db = sqlite3.connect(snapshot.path)
+    for name in names:
+        expected = duck(warehouse, f'SELECT count(*) FROM "{name}"')[0][0]
+        assert snapshot.tables[name] == expected
+        assert db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] == expected
+    assert snapshot.tables["quarantine_decp__marches"] == 2  # the two committed invalid rows
+
+
+def test_absent_tables_are_listed_as_missing(published, catalogue) -> None:
+    publish_dir, snapshot = published
+    datasets, marts = catalogue
+    acceslibre = next(d for d in datasets if d.name == "acceslibre").resources[0]
+    assert acceslibre.table("core") in snapshot.missing
+    assert "core_decp__marches" not in snapshot.missing
+    metadata = json.loads((snapshot.folder / "metadata.json").read_text())
+    assert acceslibre.table("core") in metadata["x-camp"]["missing"]
+    assert read_pointer(publish_dir)["missing"] == list(snapshot.missing)
+
+
+def test_numbers_stay_numbers_and_dates_are_iso_text(published, warehouse) -> None:
+    _, snapshot = published
+    db = sqlite3.connect(snapshot.path)
+    types = {r[1]: r[2] for r in db.execute("PRAGMA table_info(core_decp__marches)")}
+    assert types["montant"] == "REAL"
+    assert types["offresRecues"] == "INTEGER"
+    assert types["acheteur_id"] == "TEXT"  # SIRET: leading zeros must survive
+    stored = db.execute(
+        "SELECT DISTINCT typeof(montant) FROM core_decp__marches WHERE montant IS NOT NULL"
+    ).fetchall()
+    assert stored == [("real",)]
+    over = db.execute("SELECT count(*) FROM core_decp__marches WHERE montant > 100000").fetchone()
+    assert (
+        over[0]
+        == duck(warehouse, "SELECT count(*) FROM core_decp__marches WHERE montant > 100000")[0][0]
+    )
+    first_date = db.execute("SELECT dateNotification FROM core_decp__marches LIMIT 1").fetchone()
+    assert len(first_date[0]) == 10 and first_date[0][4] == "-"
+
+
+def test_row_number_is_the_primary_key_of_core_and_quarantine(published) -> None:
+    _, snapshot = published
+    db = sqlite3.connect(snapshot.path)
+    for table in ("core_decp__marches", "quarantine_decp__marches"):
+        pk = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[5]]
+        assert pk == ["_row"]
+    # several errors may share a row: no key there
+    assert not [r for r in db.execute("PRAGMA table_info(errors_decp__marches)") if r[5]]
+
+
+def test_facet_and_filter_columns_are_indexed(published, catalogue) -> None:
+    _, snapshot = published
+    decp = next(d for d in catalogue[0] if d.name == "decp").resource("marches")
+    db = sqlite3.connect(snapshot.path)
+    names = [r[1] for r in db.execute("PRAGMA index_list(core_decp__marches)")]
+    indexed = {db.execute(f'PRAGMA index_info("{name}")').fetchone()[2] for name in names}
+    assert set(decp.facets) <= indexed
+    assert {"montant", "dateNotification", "acheteur_id"} <= indexed
+
+
+def test_full_text_search_ignores_accents_and_case(published) -> None:
+    _, snapshot = published
+    db = sqlite3.connect(snapshot.path)
+    sql = "SELECT count(*) FROM core_decp__marches_fts WHERE core_decp__marches_fts MATCH ?"
+    plain = db.execute(sql, ["filliere"]).fetchone()[0]
+    accented = db.execute(sql, ["FILLIÈRE"]).fetchone()[0]
+    expected = db.execute(
+        "SELECT count(*) FROM core_decp__marches WHERE acheteur_nom LIKE '%FILLIERE%' "
+        "OR titulaire_nom LIKE '%FILLIERE%'"
+    ).fetchone()[0]
+    assert plain == accented == expected > 0
+
+
+def test_downloads_and_datapackage_describe_the_tables(published, warehouse) -> None:
+    _, snapshot = published
+    folder = snapshot.folder / "downloads"
+    package = json.loads((folder / "datapackage.json").read_text())
+    by_name = {r["path"].removesuffix(".csv"): r for r in package["resources"]}
+    assert set(by_name) == set(snapshot.tables)
+    fields = {f["name"]: f for f in by_name["core_decp__marches"]["schema"]["fields"]}
+    assert fields["montant"]["type"] == "number"
+    assert fields["montant"]["description"]
+    assert by_name["core_decp__marches"]["licenses"][0]["name"] == "etalab-2.0"
+    con = duckdb.connect()
+    parquet = con.execute(
+        f"SELECT count(*), sum(montant) FROM '{folder}/core_decp__marches.parquet'"
+    )
+    expected = duck(warehouse, "SELECT count(*), sum(montant) FROM core_decp__marches")[0]
+    assert parquet.fetchone() == pytest.approx(expected)
+
+
+def test_the_frictionless_package_validates(published) -> None:
+    from frictionless import Package
+
+    _, snapshot = published
+    package = Package(str(snapshot.folder / "downloads" / "datapackage.json"))
+    report = package.validate()
+    assert report.valid, report.flatten(["resourceName", "type", "note"])[:5]
+
+
+def test_meta_tables_keep_their_duckdb_comments(published) -> None:
+    _, snapshot = published
+    metadata = json.loads((snapshot.folder / "metadata.json").read_text())
+    table = metadata["databases"]["camp"]["tables"]["meta_camp__statut"]
+    assert table["columns"]["etat"] == "État du jeu de données."
+    assert "Statut expliqué" in table["description_html"]
+
+
+def test_pointer_moves_and_old_publications_are_pruned(tmp_path: Path, catalogue, warehouse):
+    datasets, marts = catalogue
+    ids = [
+        publish_snapshot(warehouse, datasets, marts, tmp_path, keep=2, downloads=False).id
+        for _ in range(3)
+    ]
+    # replaced moments ago: a running Datasette may still read them, so they stay
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == ids
+    ids.append(publish_snapshot(warehouse, datasets, marts, tmp_path, keep=2, grace_s=0).id)
+    assert len(set(ids)) == 4
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == ids[-2:]
+    assert read_pointer(tmp_path)["id"] == ids[-1]
+
+
+def test_a_failed_publication_leaves_the_current_one_untouched(
+    tmp_path: Path, catalogue, warehouse
+) -> None:
+    datasets, marts = catalogue
+    first = publish_snapshot(warehouse, datasets, marts, tmp_path, downloads=False)
+    with pytest.raises(duckdb.Error):
+        publish_snapshot(tmp_path / "absent.duckdb", datasets, marts, tmp_path)
+    assert read_pointer(tmp_path)["id"] == first.id
+    assert [p.name for p in (tmp_path / "snapshots").iterdir()] == [first.id]
+
+
+@pytest.mark.parametrize(
+    ("duckdb_type", "expected"),
+    [
+        ("BIGINT", "INTEGER"),
+        ("DOUBLE", "REAL"),
+        ("DECIMAL(18,3)", "REAL"),
+        ("BOOLEAN", "INTEGER"),
+        ("DATE", "TEXT"),
+        ("VARCHAR", "TEXT"),
+        ("TIMESTAMP WITH TIME ZONE", "TEXT"),
+        ("VARCHAR[]", "TEXT"),
+    ],
+)
+def test_sqlite_types(duckdb_type: str, expected: str) -> None:
+    assert sqlite_type(duckdb_type) == expected
+
+
+def test_every_dashboard_and_query_reads_published_table_names(catalogue) -> None:
+    datasets, marts = catalogue
+    known = {
+        r.table(layer)
+        for d in datasets
+        for r in d.resources
+        for layer in ("core", "quarantine", "errors")
+    } | {m.table for m in marts}
+    everything = load_extras(known | {"meta_camp__statut"})
+    assert everything.dashboards and everything.queries
+    assert not everything.skipped, everything.skipped
+    for spec in [*everything.dashboards.values(), *everything.queries.values()]:
+        assert tables_used(spec) and tables_used(spec) <= known
+
+
+def test_a_dashboard_reading_an_absent_table_is_left_out() -> None:
+    extras = load_extras({"core_decp__marches"})
+    assert "concurrence-commande-publique" in extras.dashboards
+    assert "agenda-mutualise" not in extras.dashboards
+    assert extras.skipped["agenda-mutualise.yaml"] == ["mart_agenda__evenements"]
