@@ -64,13 +64,11 @@ class TablePlan:
 
     @property
     def index_columns(self) -> tuple[str, ...]:
-        ordered = dict.fromkeys(
-            [*self.facets, *self.filters, *([self.label] if self.label else [])]
-        )
-        return tuple(ordered)
+        return tuple(dict.fromkeys([*self.facets, *self.filters]))
 
 
-_FILTER_TYPES = {"number", "integer", "date", "datetime", "year", "yearmonth"}
+# Columns people filter on by range: indexed. (Integers that matter are facets already.)
+_FILTER_TYPES = {"number", "date", "datetime", "year", "yearmonth"}
 
 
 def _field_docs(fields: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:

@@ -17,7 +17,10 @@ import html
 import json
 import logging
 import os
+import re
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +39,18 @@ CLOSE_OLD_AFTER_S = 600.0  # longer than any request, CSV streams included
 DOWNLOADS = "downloads"
 
 
+# A snapshot never changes, so a read query's result never changes either: costly results
+# (facets and counts over a whole table, recomputed by every table page) are kept in memory.
+CACHE_ENTRIES = 2000
+CACHE_MIN_S = 0.005  # cheaper queries are not worth the memory
+CACHE_MAX_ROWS = 1000
+_VOLATILE = re.compile(r"random|now|current_|julianday\s*\(\s*\)|changes\s*\(", re.IGNORECASE)
+
+
 class SnapshotDatabase(Database):
-    """An immutable snapshot whose per-thread connections are keyed by snapshot, not by name:
-    Datasette keys them by database name, which would keep serving the old file after a swap.
+    """An immutable snapshot whose per-thread connections are keyed by snapshot, not by name
+    (Datasette keys them by database name, which would keep serving the old file after a
+    swap), with a bounded cache of costly query results.
     """
 
     def __init__(self, ds: Any, path: Path, snapshot_id: str, counts: dict[str, int]) -> None:
@@ -48,6 +60,31 @@ class SnapshotDatabase(Database):
         self._cached_table_counts = dict(counts)
         self.cached_hash = snapshot_id  # the snapshot id names the content; no file hashing
         self.cached_size = path.stat().st_size
+        self._results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    async def execute(
+        self,
+        sql: str,
+        params: Any = None,
+        truncate: bool = False,
+        custom_time_limit: Any = None,
+        page_size: Any = None,
+        log_sql_errors: bool = True,
+    ) -> Any:
+        key = _cache_key(sql, params, truncate, custom_time_limit, page_size)
+        if key is not None and key in self._results:
+            self._results.move_to_end(key)
+            return self._results[key]
+        started = time.perf_counter()
+        results = await super().execute(
+            sql, params, truncate, custom_time_limit, page_size, log_sql_errors
+        )
+        costly = time.perf_counter() - started >= CACHE_MIN_S
+        if key is not None and costly and len(results.rows) <= CACHE_MAX_ROWS:
+            self._results[key] = results
+            if len(self._results) > CACHE_ENTRIES:
+                self._results.popitem(last=False)
+        return results
 
     async def execute_fn(self, fn: Any) -> Any:
         if self.ds.executor is None:
@@ -64,6 +101,15 @@ class SnapshotDatabase(Database):
         return await asyncio.get_event_loop().run_in_executor(self.ds.executor, in_thread)
 
 
+def _cache_key(sql: str, params: Any, *options: Any) -> tuple[Any, ...] | None:
+    if _VOLATILE.search(sql):
+        return None
+    try:
+        return (sql, json.dumps(params, sort_keys=True) if params else "", *options)
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass
 class State:
     """What is being served now."""
@@ -72,6 +118,8 @@ class State:
     snapshot_id: str | None = None
     folder: Path | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # datasette.metadata() answers, per (key, database, table, fallback); emptied on swap.
+    answers: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -129,6 +177,7 @@ def refresh(datasette: Any) -> bool:
             return False
         db = SnapshotDatabase(datasette, path, current["id"], counts)
         STATE.metadata = metadata
+        STATE.answers.clear()
         old = _install(datasette, db)
         STATE.snapshot_id, STATE.folder, STATE.stat_key = current["id"], folder, key
     log.info("camp: now serving snapshot %s", current["id"])
@@ -140,8 +189,35 @@ def refresh(datasette: Any) -> bool:
     return True
 
 
+def _memoize_metadata(datasette: Any) -> None:
+    """Datasette merges every metadata source on each call, and a table page calls it about
+    15 times per cell (render_cell plugins ask for their config); the sources change only on a
+    swap, so the answers are kept until then.
+    """
+    original = datasette.metadata
+
+    def metadata(
+        key: Any = None, database: Any = None, table: Any = None, fallback: bool = True
+    ) -> Any:
+        index = (key, database, table, fallback)
+        try:
+            return STATE.answers[index]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable arguments: ask Datasette
+            return original(key=key, database=database, table=table, fallback=fallback)
+        answer = original(key=key, database=database, table=table, fallback=fallback)
+        if len(STATE.answers) > 100_000:
+            STATE.answers.clear()
+        STATE.answers[index] = answer
+        return answer
+
+    datasette.metadata = metadata
+
+
 @hookimpl
 def startup(datasette: Any) -> None:
+    _memoize_metadata(datasette)
     refresh(datasette)
 
 

@@ -98,6 +98,7 @@ def write_sqlite(
             timings["fts"] += time.perf_counter() - started
             db.execute("COMMIT")
         started = time.perf_counter()
+        db.execute("PRAGMA analysis_limit = 1000")  # sampled statistics: enough for the planner
         db.execute("ANALYZE")
         timings["analyze"] = time.perf_counter() - started
         counts = _all_counts(db, tables)
