@@ -63,10 +63,12 @@ def test_freshness_retries_and_pool_follow_the_descriptor(defs, dataset):
 
 def test_committed_instance_has_a_warehouse_pool_of_one_and_sqlite_storage(tmp_path: Path):
     config = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
-    assert "sqlite" in config["storage"]
+    assert "sqlite" in config.get("storage", {"sqlite": "default"})
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.event_log_storage.supports_global_concurrency_limits
         pools = instance.get_concurrency_config().pool_config
         assert pools.default_pool_limit == 1
         assert instance.freshness_enabled
+        assert type(instance.run_storage).__name__.startswith("Sqlite")
+        assert Path(instance.root_directory) == tmp_path, "storage under DAGSTER_HOME"
