@@ -226,12 +226,28 @@ def get_metadata(datasette: Any, key: Any, database: Any, table: Any) -> dict[st
     return STATE.metadata
 
 
+def _without_cursor_facets(scope: dict[str, Any]) -> dict[str, Any]:
+    """Skip the default facets on pages after the first (`_next`) of a table.
+
+    Datasette 0.65 computes them over the rows *after the cursor* only: wrong counts, and a
+    scan of the rest of the table on every page. The first page shows them; facets asked for
+    explicitly (`_facet=`) are still computed.
+    """
+    query = scope.get("query_string", b"")
+    if b"_next=" not in query or b"_facet" in query or b"_nofacet" in query:
+        return scope
+    if not scope.get("path", "").startswith(f"/{DATABASE}/"):
+        return scope
+    return {**scope, "query_string": query + b"&_nofacet=1"}
+
+
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
     def wrap(app: Any) -> Any:
         async def checked(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if scope.get("type") == "http":
                 refresh(datasette)
+                scope = _without_cursor_facets(scope)
             await app(scope, receive, send)
 
         return checked
