@@ -18,6 +18,7 @@ from tests.fixtures.publish.server import running_datasette
 from tests.fixtures.publish.warehouse import make_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.browser
 CATALOG = ROOT / "catalog"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -50,7 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     publish_snapshot(warehouse, datasets, marts, root / "publish", downloads=False)
     metadata_path = root / "publish" / read_pointer(root / "publish")["path"]
     metadata = json.loads((metadata_path.parent / "metadata.json").read_text())
-    with running_datasette(root / "publish", root / "datasette.log") as url:
+    with running_datasette(root / "publish", root / "datasette.log", workers=1) as url:
         yield url, metadata
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from pipelines.publish import publish_snapshot
 from tests.fixtures.publish.server import running_datasette
 from tests.fixtures.publish.warehouse import make_warehouse
 
+pytestmark = pytest.mark.slow
 CATALOG = Path(__file__).resolve().parent.parent / "catalog"
 TABLE = "core_decp__marches"
 
@@ -261,6 +263,9 @@ def test_publishing_again_swaps_without_a_failed_request(site) -> None:
         con.close()
         for _ in range(2):
             snapshot = publish_snapshot(warehouse, datasets, marts, root / "publish", keep=1)
+        deadline = time.monotonic() + 10  # clients keep going until they see it
+        while 2 not in counts and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         done.set()
         for thread in threads:

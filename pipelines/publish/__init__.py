@@ -113,13 +113,25 @@ def publish_snapshot(
     return snapshot
 
 
-def datasette_command(publish_dir: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+def default_workers() -> int:
+    """One Datasette process per core (at most 4): page rendering is Python, one core each."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def datasette_command(
+    publish_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    *,
+    workers: int | None = None,
+) -> list[str]:
     """argv serving the current publication with the project's settings and plugin.
 
     It runs `python -m pipelines.publish.serve`, which registers the swap plugin and starts
-    `datasette serve`; no entry point or plugins folder is needed.
+    Datasette (`workers` processes on the same port); no entry point or plugins folder needed.
     """
     argv = [sys.executable, "-m", "pipelines.publish.serve", str(Path(publish_dir).resolve())]
+    argv += ["--workers", str(workers or default_workers())]
     argv += ["--host", host, "--port", str(port), "--cors"]
     for name, value in SETTINGS.items():
         argv += ["--setting", name, value]
