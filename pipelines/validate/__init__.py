@@ -1,0 +1,93 @@
+"""Vectorised Table Schema validation in DuckDB, with quarantine and French messages.
+
+`validate_table` checks a table of text cells (one VARCHAR column per header label, plus
+`_row`, the file's line number) against a resolved Frictionless Table Schema and writes:
+
+- `valid`: rows without any error, one typed column per field (`types.duckdb_type`);
+- `quarantine`: the other rows, raw text, `_erreurs` (French messages joined by " ; ")
+  and `_types_erreur`; every `_row` of the source lands in exactly one of the two;
+- `errors`: one row per error (`_row`, `champ`, `type`, `message`), frictionless type
+  names; header errors have `_row` = 1 and quarantine no row.
+
+How: each field compiles to SQL (`cells.py`) giving its typed value and failed checks;
+one scan builds every row's error list; unique / primary / foreign keys are window and
+anti-join queries (`integrity.py`). Rare types and formats (e-mail, URI, UUID, datetime
+and time without format, geopoint, JSON, patterns RE2 cannot run) are checked value by
+*distinct* value with frictionless's own reader (`distinct.py`).
+
+French checks: a field may declare `x-camp-check: siret | siren | code_insee |
+code_postal | cpv` (`french.py`); `code_insee` existence uses
+`resolve_table("communes.communes")` (column `code_insee`) when that table exists.
+Coordinate pairs are declared in the schema as `"x-camp-coordinates": [{"latitude":
+"lat_field", "longitude": "lon_field"}]` or passed as `coordinates=[("lat", "lon")]`: a
+pair outside every French box (metropolitan France, Corsica, the five DROM, the
+overseas collectivities, New Caledonia) is a `constraint-error` on the latitude field,
+and the message says when swapping the two would put the point in France.
+
+Agreement with frictionless-py 5 (the reference in `tests/test_validate_parity.py`): same
+(row, field, type) sets, including its surprises: "+1", " 1 ", "1_000" and "01" are
+integers; "1e3", "NaN", "inf" and "1_000.5" are numbers; "12.5" is not an integer (no
+rounding); "2023-02-30" is not a date; dates take "2024-1-5"; pattern `a|b` is matched
+like `re.match("^a|b$")`; a row whose cells are all missing is one `blank-row` error; a
+missing column gives `missing-label` and no cell errors; an extra column only
+`extra-label`; a renamed column at the same position is `incorrect-label` and its cells
+are checked as the field.
+
+Intentional differences:
+- Columns are matched by name, not position: a column missing in the middle does not
+  shift every following column (frictionless would report a cascade of
+  `incorrect-label` and type errors).
+- A NULL cell (ragged row padded by the reader) counts as missing: no `missing-cell`,
+  `extra-cell` errors, since row raggedness is the reader's concern (it reports it).
+- Numbers are DOUBLE, integers BIGINT: integers beyond ±9.2e18 are type errors;
+  bounds and enums on numbers compare as doubles, not Decimals.
+- Only ASCII digits and whitespace (RE2 `\\d`, `\\s`): frictionless (Python `int`)
+  also accepts "٣" or a non-breaking space around a number.
+- Python's `$` also matches before a final newline; RE2's does not.
+- Unique/primary-key messages cite the first occurrence, frictionless the previous one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import duckdb
+
+from .report import ValidationReport
+from .types import duckdb_type
+
+__all__ = ["ValidationReport", "duckdb_type", "validate_table"]
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    schema: dict[str, Any],
+    *,
+    valid: str,
+    quarantine: str,
+    errors: str,
+    resolve_table: Callable[[str], str] | None = None,
+    labels: Sequence[str] | None = None,
+    coordinates: Sequence[tuple[str, str]] | None = None,
+    french_checks: bool = True,
+) -> ValidationReport:
+    """Validate `source` against `schema` into the `valid`, `quarantine` and `errors` tables.
+
+    `labels`: the file's original header labels, to detect duplicate labels.
+    `coordinates`: (latitude, longitude) field pairs to check inside France; default
+    from the schema's `x-camp-coordinates`. `french_checks=False` skips `x-camp-check`
+    and coordinates (used when comparing with frictionless).
+    """
+    from .engine import run_validation
+
+    if coordinates is None:
+        coordinates = [
+            (pair["latitude"], pair["longitude"]) for pair in schema.get("x-camp-coordinates", [])
+        ]
+    return run_validation(
+        con, source, schema, valid=valid, quarantine=quarantine, errors=errors,
+        resolve_table=resolve_table, labels=labels,
+        coordinates=list(coordinates) if french_checks else [], french_checks=french_checks,
+    )

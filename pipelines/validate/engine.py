@@ -1,0 +1,302 @@
+"""Run a compiled Table Schema over a DuckDB table: typed rows, quarantine, errors, report.
+
+One scan computes every cell's typed value and its list of errors (`_errs`); cross-row
+checks (unique, primary and foreign keys) run as window and anti-join queries on the
+typed values; the three output tables and the report are derived from those.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import duckdb
+
+from . import french
+from .cells import Check, FieldPlan, compile_field
+from .distinct import register_distinct
+from .header import match_columns
+from .integrity import foreign_key_errors, primary_key_errors, unique_errors
+from .report import ValidationReport
+from .sql import ident, in_list, lit
+from .types import missing_values
+
+ERROR_TYPE = "STRUCT(champ VARCHAR, type VARCHAR, message VARCHAR)"
+NO_ERRORS = f"CAST([] AS {ERROR_TYPE}[])"
+COMMUNES = "communes.communes"
+HEADER_TYPES = ("missing-label", "extra-label", "incorrect-label", "duplicate-label")
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    try:
+        con.execute(f"SELECT 1 FROM {ident(table)} LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
+def _re2_accepts(con: duckdb.DuckDBPyConnection, pattern: str) -> bool:
+    try:
+        con.execute(f"SELECT regexp_matches('', {lit(pattern)})")
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _item(field: str, check: Check, subst: Callable[[str], str]) -> tuple[str, str]:
+    cond = f"coalesce({subst(check.cond)}, FALSE)"
+    value = (
+        f"CASE WHEN {cond} THEN {{'champ': {lit(field)}, 'type': {lit(check.type)}, "
+        f"'message': {subst(check.message)}}} END"
+    )
+    return cond, value
+
+
+class _Run:
+    """The state of one validation: names of temp tables, plans, skipped checks."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str, schema: dict[str, Any],
+                 resolve_table: Callable[[str], str] | None, valid: str,
+                 coordinates: Sequence[tuple[str, str]], french_checks: bool):
+        self.con, self.source, self.schema = con, source, schema
+        self.resolve_table, self.valid = resolve_table, valid
+        self.coordinates, self.french_checks = coordinates, french_checks
+        self.tag = "_v" + uuid.uuid4().hex[:10]
+        self.temps: list[str] = []
+        self.skipped: list[str] = []
+
+    def temp(self, name: str) -> str:
+        full = f"{self.tag}_{name}"
+        self.temps.append(full)
+        return full
+
+    def drop_temps(self) -> None:
+        for name in reversed(self.temps):
+            self.con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+
+    def communes_table(self) -> str | None:
+        if not self.resolve_table:
+            self.skipped.append("code_insee: existence not checked (no referential given)")
+            return None
+        table = self.resolve_table(COMMUNES)
+        if table == self.valid or not _exists(self.con, table):
+            self.skipped.append(f"code_insee: existence not checked ({table} unavailable)")
+            return None
+        return table
+
+    def check_cells(self, mapping: dict[str, str | None]) -> tuple[str, list[FieldPlan]]:
+        """Create the typed table with `_errs`; returns its name and the field plans."""
+        fields = self.schema["fields"]
+        selects, joins, items, conds, blanks = ["s._row"], [], [], [], []
+        plans: list[FieldPlan] = []
+        communes: str | None | bool = False
+        for i, field in enumerate(fields):
+            pattern = field.get("constraints", {}).get("pattern")
+            re2 = pattern is None or _re2_accepts(self.con, "^(?:^" + pattern + "$)")
+            plan = compile_field(field, regex_supported=re2)
+            plans.append(plan)
+            column = mapping[field["name"]]
+            if column is None:
+                continue
+            raw = f"s.{ident(column)}"
+            missing = f"({raw} IS NULL OR {in_list(raw, missing_values(field, self.schema))})"
+            selects += [f"{raw} AS r{i}", f"{missing} AS m{i}"]
+            blanks.append(f"m{i}")
+            if plan.typed is None:
+                table = self.temp(f"d{i}")
+                register_distinct(self.con, self.source, column, missing, field, table)
+                joins.append(f"LEFT JOIN {ident(table)} AS d{i} ON d{i}.value = {raw}")
+                selects.append(f"TRY_CAST(d{i}.typed AS {plan.sql_type}) AS t{i}")
+                selects.append(f"d{i}.errs AS p{i}")
+            else:
+                typed = plan.typed.replace("§r", raw)
+                selects.append(f"CASE WHEN NOT {missing} THEN {typed} END AS t{i}")
+            checks = list(plan.checks)
+            kind = field.get("x-camp-check") if self.french_checks else None
+            if kind:
+                key = None
+                if kind == "code_insee":
+                    if communes is False:
+                        communes = self.communes_table()
+                    if communes:
+                        key = f"c{i}.k"
+                        joins.append(
+                            f"LEFT JOIN (SELECT DISTINCT CAST(code_insee AS VARCHAR) AS k FROM "
+                            f"{ident(communes)}) AS c{i} ON c{i}.k = {raw}"
+                        )
+                        selects.append(f"{key} AS k{i}")
+                        key = f"k{i}"
+                for check in french.field_checks(kind, "§r", key):
+                    checks.append(Check(f"§t IS NOT NULL AND {check.cond}", check.type,
+                                        check.message))
+
+            def subst(text: str, i: int = i) -> str:
+                return text.replace("§r", f"r{i}").replace("§t", f"t{i}").replace("§m", f"m{i}")
+
+            for check in checks:
+                cond, item = _item(field["name"], check, subst)
+                conds.append(cond)
+                items.append(item)
+        index = {f["name"]: i for i, f in enumerate(fields)}
+        for lat, lon in self.coordinates:
+            if mapping.get(lat) is None or mapping.get(lon) is None:
+                continue
+            pair = french.coordinate_check(f"TRY_CAST(t{index[lat]} AS DOUBLE)",
+                                           f"TRY_CAST(t{index[lon]} AS DOUBLE)")
+            cond, item = _item(lat, pair, lambda text: text)
+            conds.append(cond)
+            items.append(item)
+        cell_errs = NO_ERRORS
+        if items:
+            cell_errs = (
+                f"CASE WHEN {' OR '.join(conds)} THEN "
+                f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL) ELSE {NO_ERRORS} END"
+            )
+        for i in range(len(fields)):
+            if f"d{i}.errs AS p{i}" in selects:
+                cell_errs = f"list_concat({cell_errs}, coalesce(p{i}, {NO_ERRORS}))"
+        if blanks:
+            blank = "[{'champ': '', 'type': 'blank-row', 'message': 'Ligne vide'}]"
+            cell_errs = f"CASE WHEN {' AND '.join(blanks)} THEN {blank} ELSE {cell_errs} END"
+        typed_cols = []
+        for i, (field, plan) in enumerate(zip(fields, plans, strict=True)):
+            value = f"t{i}" if mapping[field["name"]] is not None else "NULL"
+            typed_cols.append(f"CAST({value} AS {plan.sql_type}) AS {ident(field['name'])}")
+        checked = self.temp("checked")
+        self.con.execute(
+            f"CREATE TEMP TABLE {ident(checked)} AS SELECT _row, {', '.join(typed_cols)}, "
+            f"CAST({cell_errs} AS {ERROR_TYPE}[]) AS _errs FROM ("
+            f"SELECT {', '.join(selects)} FROM {self.source} AS s {' '.join(joins)})"
+        )
+        return checked, plans
+
+    def check_rows(self, checked: str, mapping: dict[str, str | None]) -> list[str]:
+        """SELECTs of cross-row errors (unique, primary key, foreign keys)."""
+        queries = []
+        present = {name for name, column in mapping.items() if column is not None}
+        for field in self.schema["fields"]:
+            if field.get("constraints", {}).get("unique") and field["name"] in present:
+                queries.append(unique_errors(ident(checked), field["name"], field["name"]))
+        key = self.schema.get("primaryKey") or []
+        key = [key] if isinstance(key, str) else list(key)
+        if key and set(key) <= present:
+            queries.append(primary_key_errors(ident(checked), key, key))
+        for fk in self.schema.get("foreignKeys", []):
+            ours = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
+            ref = fk["reference"]
+            theirs = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
+            if not set(ours) <= present:
+                continue
+            if not ref.get("resource"):
+                target = ident(checked)
+            elif self.resolve_table and _exists(self.con, self.resolve_table(ref["resource"])):
+                target = ident(self.resolve_table(ref["resource"]))
+            else:
+                self.skipped.append(f"foreign key {ours} → {ref['resource']}: table unavailable")
+                continue
+            queries.append(foreign_key_errors(ident(checked), ours, ours, target, theirs,
+                                              ref.get("resource", "")))
+        return queries
+
+
+def run_validation(
+    con: duckdb.DuckDBPyConnection, source: str, schema: dict[str, Any], *, valid: str,
+    quarantine: str, errors: str, resolve_table: Callable[[str], str] | None = None,
+    labels: Sequence[str] | None = None, coordinates: Sequence[tuple[str, str]] = (),
+    french_checks: bool = True,
+) -> ValidationReport:
+    """See `pipelines.validate.validate_table`."""
+    started = time.perf_counter()
+    run = _Run(con, ident(source), schema, resolve_table, valid, coordinates, french_checks)
+    columns = [r[0] for r in con.execute(f"DESCRIBE {ident(source)}").fetchall()]
+    columns = [c for c in columns if c != "_row"]
+    names = [f["name"] for f in schema["fields"]]
+    mapping, header_errors = match_columns(columns, names, labels)
+    try:
+        checked, plans = run.check_cells(mapping)
+        cross = run.check_rows(checked, mapping)
+        found = run.temp("found")
+        parts = [
+            f"SELECT _row, e.champ, e.type, e.message, n AS _n FROM (SELECT _row, "
+            f"unnest(_errs) AS e, unnest(range(len(_errs))) AS n FROM {ident(checked)} "
+            f"WHERE len(_errs) > 0)"
+        ]
+        parts += [f"SELECT *, 1000 AS _n FROM ({q})" for q in cross]
+        con.execute(f"CREATE TEMP TABLE {ident(found)} AS " + " UNION ALL ".join(parts))
+        header_rows = " UNION ALL ".join(
+            f"SELECT 1::BIGINT, {lit(e['champ'])}, {lit(e['type'])}, {lit(e['message'])}"
+            for e in header_errors
+        )
+        body = f"SELECT _row, champ, type, message FROM {ident(found)}"
+        con.execute(
+            f"CREATE OR REPLACE TABLE {ident(errors)} AS SELECT CAST(_row AS BIGINT) AS _row, "
+            f"CAST(champ AS VARCHAR) AS champ, CAST(type AS VARCHAR) AS type, "
+            f"CAST(message AS VARCHAR) AS message FROM ("
+            + (f"{header_rows} UNION ALL " if header_rows else "") + body + ")"
+        )
+        bad = run.temp("bad")
+        con.execute(
+            f"CREATE TEMP TABLE {ident(bad)} AS SELECT _row, "
+            f"string_agg(message, ' ; ' ORDER BY _n, champ) AS _erreurs, "
+            f"string_agg(DISTINCT type, ', ' ORDER BY type) AS _types_erreur "
+            f"FROM {ident(found)} GROUP BY _row"
+        )
+        field_cols = ", ".join(ident(n) for n in names)
+        if cross:
+            where = f"WHERE _row NOT IN (SELECT _row FROM {ident(bad)})"
+        else:
+            where = "WHERE len(_errs) = 0"
+        con.execute(
+            f"CREATE OR REPLACE TABLE {ident(valid)} AS SELECT {field_cols}, _row "
+            f"FROM {ident(checked)} {where}"
+        )
+        raw_cols = ", ".join(
+            f"CAST(s.{ident(mapping[n])} AS VARCHAR) AS {ident(n)}" if mapping[n]
+            else f"CAST(NULL AS VARCHAR) AS {ident(n)}"
+            for n in names
+        )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT s._row, {raw_cols}, "
+            f"b._erreurs, b._types_erreur FROM {ident(source)} AS s "
+            f"JOIN {ident(bad)} AS b USING (_row) ORDER BY s._row"
+        )
+        return _report(con, source, errors, bad, header_errors, run.skipped, started)
+    finally:
+        run.drop_temps()
+
+
+def _report(con: duckdb.DuckDBPyConnection, source: str, errors: str, bad: str,
+            header_errors: list[dict[str, Any]], skipped: list[str],
+            started: float) -> ValidationReport:
+    def scalar(sql: str) -> int:
+        row = con.execute(sql).fetchone()
+        return int(row[0]) if row else 0
+
+    rows_read = scalar(f"SELECT count(*) FROM {ident(source)}")
+    quarantined = scalar(f"SELECT count(*) FROM {ident(bad)}")
+    by_type = dict(con.execute(
+        f"SELECT type, count(*) FROM {ident(errors)} GROUP BY type ORDER BY 2 DESC, 1"
+    ).fetchall())
+    by_field = dict(con.execute(
+        f"SELECT champ, count(*) FROM {ident(errors)} GROUP BY champ ORDER BY 2 DESC, 1"
+    ).fetchall())
+    examples = [
+        {"_row": r, "champ": c, "type": t, "message": m}
+        for r, c, t, m in con.execute(
+            f"SELECT _row, champ, type, message FROM {ident(errors)} "
+            f"ORDER BY _row, type IN {tuple(HEADER_TYPES)} DESC LIMIT 10"
+        ).fetchall()
+    ]
+    return ValidationReport(
+        rows_read=rows_read,
+        rows_valid=rows_read - quarantined,
+        rows_quarantined=quarantined,
+        header_errors=header_errors,
+        errors_by_type={str(k): int(v) for k, v in by_type.items()},
+        errors_by_field={str(k): int(v) for k, v in by_field.items()},
+        examples=examples,
+        skipped_checks=skipped,
+        seconds=time.perf_counter() - started,
+    )
