@@ -90,9 +90,9 @@ def test_validate_a_worse_extract_against_the_same_descriptor(tmp_path: Path, ca
     descriptor.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     rows = (FIXTURES / "acceslibre-erp-siret-insee-postal.csv").read_text().splitlines()
     worse = tmp_path / "worse.csv"
-    # two of six rows broken: a SIRET with a wrong length, a latitude that is not a number
+    # two of six rows broken: a SIRET with a wrong length, a postcode that is not one
     rows[1] = rows[1].replace("88138151100016", "8813815110001")
-    rows[2] = rows[2].replace("45.683304", "quarante-cinq")
+    rows[2] = rows[2].replace("63210", "6321O")
     worse.write_text("\n".join(rows) + "\n", encoding="utf-8")
     capsys.readouterr()
     code = main(["validate", str(descriptor), str(worse)])
@@ -100,3 +100,4 @@ def test_validate_a_worse_extract_against_the_same_descriptor(tmp_path: Path, ca
     assert code == 1, "33 % invalid, above the 20 % the descriptor allows"
     assert re.search(r"^rows_quarantined\s+2$", out, re.MULTILINE), out
     assert re.search(r"^publiable\s+False$", out, re.MULTILINE)
+    assert "Numéro SIRET invalide" in out, "the French message of the validator"
