@@ -26,6 +26,7 @@ from .types import missing_values
 ERROR_TYPE = "STRUCT(champ VARCHAR, type VARCHAR, message VARCHAR)"
 NO_ERRORS = f"CAST([] AS {ERROR_TYPE}[])"
 COMMUNES = "communes.communes"
+READER_NOTES = ("_missing_cells", "_extra_cells")
 HEADER_TYPES = ("missing-label", "extra-label", "incorrect-label", "duplicate-label")
 
 
@@ -43,6 +44,27 @@ def _re2_accepts(con: duckdb.DuckDBPyConnection, pattern: str) -> bool:
     except duckdb.Error:
         return False
     return True
+
+
+def ragged_row_errors(source: str, notes: Sequence[str]) -> list[str]:
+    """Rows with fewer or more cells than the header, as the CSV reader noted them."""
+    queries = []
+    if "_missing_cells" in notes:
+        queries.append(
+            f"SELECT _row, trim(m.champ) AS champ, 'missing-cell' AS type, "
+            f"'Cellule manquante : la ligne a moins de cellules que l''en-tête (colonne « ' "
+            f"|| trim(m.champ) || ' »)' AS message FROM (SELECT _row, "
+            f"unnest(string_split(_missing_cells, ',')) AS champ FROM {source} "
+            f"WHERE _missing_cells IS NOT NULL AND _missing_cells <> '') AS m"
+        )
+    if "_extra_cells" in notes:
+        queries.append(
+            f"SELECT _row, '' AS champ, 'extra-cell' AS type, "
+            f"'Cellule(s) en trop : la ligne a plus de cellules que l''en-tête (' "
+            f"|| _extra_cells || ')' AS message FROM {source} "
+            f"WHERE _extra_cells IS NOT NULL AND _extra_cells <> ''"
+        )
+    return queries
 
 
 def _item(field: str, check: Check, subst: Callable[[str], str]) -> tuple[str, str]:
@@ -211,12 +233,14 @@ def run_validation(
     started = time.perf_counter()
     run = _Run(con, ident(source), schema, resolve_table, valid, coordinates, french_checks)
     columns = [r[0] for r in con.execute(f"DESCRIBE {ident(source)}").fetchall()]
-    columns = [c for c in columns if c != "_row"]
+    # `_`-prefixed columns are the reader's bookkeeping (`_row`, ragged-row notes), not labels
+    ragged = [c for c in READER_NOTES if c in columns]
+    columns = [c for c in columns if not c.startswith("_")]
     names = [f["name"] for f in schema["fields"]]
     mapping, header_errors = match_columns(columns, names, labels)
     try:
         checked, plans = run.check_cells(mapping)
-        cross = run.check_rows(checked, mapping)
+        cross = run.check_rows(checked, mapping) + ragged_row_errors(run.source, ragged)
         found = run.temp("found")
         parts = [
             f"SELECT _row, e.champ, e.type, e.message, n AS _n FROM (SELECT _row, "
@@ -226,7 +250,8 @@ def run_validation(
         parts += [f"SELECT *, 1000 AS _n FROM ({q})" for q in cross]
         con.execute(f"CREATE TEMP TABLE {ident(found)} AS " + " UNION ALL ".join(parts))
         header_rows = " UNION ALL ".join(
-            f"SELECT 1::BIGINT, {lit(e['champ'])}, {lit(e['type'])}, {lit(e['message'])}"
+            f"SELECT 1::BIGINT AS _row, {lit(e['champ'])} AS champ, {lit(e['type'])} AS type, "
+            f"{lit(e['message'])} AS message"
             for e in header_errors
         )
         body = f"SELECT _row, champ, type, message FROM {ident(found)}"
