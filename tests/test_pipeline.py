@@ -148,6 +148,7 @@ def test_datasette_serves_the_rows_and_the_column_docs(built, datasette_url: str
     data = requests.get(f"{datasette_url}/camp/core_decp__marches.json", timeout=30).json()
     assert data["filtered_table_rows_count"] == core
     page = html.unescape(requests.get(f"{datasette_url}/camp/core_decp__marches", timeout=30).text)
-    resource = load_catalog(settings.catalog_dir)[0].resource("marches")
+    decp = next(d for d in load_catalog(settings.catalog_dir) if d.name == "decp")
+    resource = decp.resource("marches")
     for field in resource.schema["fields"]:
         assert field["description"].strip() in page, f"column doc of {field['name']} not shown"
