@@ -83,12 +83,18 @@ def typed_expr(raw: str, fmt: str, kind: str) -> str | None:
         )
         target = "TIMESTAMP"
     full = lit("(?i)" + pattern)
+    fast = ""
+    if fmt == "%Y-%m-%d":  # 4-2-2 ASCII digits: DuckDB's cast fails exactly when strptime does
+        fast = (
+            f"WHEN regexp_full_match({raw}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+            f"AND NOT starts_with({raw}, '0000') THEN TRY_CAST({raw} AS DATE) "
+        )
     if not names:
         return f"CASE WHEN regexp_full_match({raw}, {full}) THEN CAST('1900-01-01' AS {target}) END"
     groups = "[" + ", ".join(lit(n) for n in names) + "]"
     anchored = lit("(?i)^" + pattern + "$")
     return (
-        f"CASE WHEN regexp_full_match({raw}, {full}) THEN "
+        f"CASE {fast}WHEN regexp_full_match({raw}, {full}) THEN "
         f"list_transform([regexp_extract({raw}, {anchored}, {groups})], "
         f"lambda g: TRY_CAST(CASE WHEN {year} >= 1 THEN {iso} END AS {target}))[1] END"
     )

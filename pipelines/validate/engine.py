@@ -108,8 +108,8 @@ class _Run:
             return None
         return table
 
-    def check_cells(self, mapping: dict[str, str | None]) -> tuple[str, list[FieldPlan]]:
-        """Create the typed table with `_errs`; returns its name and the field plans."""
+    def check_cells(self, mapping: dict[str, str | None], checked: str) -> list[FieldPlan]:
+        """Create `checked`: typed fields, `_row`, and each row's cell errors `_errs`."""
         fields = self.schema["fields"]
         selects, joins, items, conds, blanks = ["s._row"], [], [], [], []
         plans: list[FieldPlan] = []
@@ -186,13 +186,12 @@ class _Run:
         for i, (field, plan) in enumerate(zip(fields, plans, strict=True)):
             value = f"t{i}" if mapping[field["name"]] is not None else "NULL"
             typed_cols.append(f"CAST({value} AS {plan.sql_type}) AS {ident(field['name'])}")
-        checked = self.temp("checked")
         self.con.execute(
-            f"CREATE TEMP TABLE {ident(checked)} AS SELECT _row, {', '.join(typed_cols)}, "
+            f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT {', '.join(typed_cols)}, _row, "
             f"CAST({cell_errs} AS {ERROR_TYPE}[]) AS _errs FROM ("
             f"SELECT {', '.join(selects)} FROM {self.source} AS s {' '.join(joins)})"
         )
-        return checked, plans
+        return plans
 
     def check_rows(self, checked: str, mapping: dict[str, str | None]) -> list[str]:
         """SELECTs of cross-row errors (unique, primary key, foreign keys)."""
@@ -239,7 +238,8 @@ def run_validation(
     names = [f["name"] for f in schema["fields"]]
     mapping, header_errors = match_columns(columns, names, labels)
     try:
-        checked, plans = run.check_cells(mapping)
+        checked = valid  # typed rows are written once, then the invalid ones deleted
+        run.check_cells(mapping, checked)
         cross = run.check_rows(checked, mapping) + ragged_row_errors(run.source, ragged)
         found = run.temp("found")
         parts = [
@@ -262,21 +262,29 @@ def run_validation(
             + (f"{header_rows} UNION ALL " if header_rows else "") + body + ")"
         )
         bad = run.temp("bad")
-        con.execute(
-            f"CREATE TEMP TABLE {ident(bad)} AS SELECT _row, "
-            f"string_agg(message, ' ; ' ORDER BY _n, champ) AS _erreurs, "
-            f"string_agg(DISTINCT type, ', ' ORDER BY type) AS _types_erreur "
-            f"FROM {ident(found)} GROUP BY _row"
+        per_row = (
+            f"SELECT _row, array_to_string(list_transform(_errs, lambda e: e.message), ' ; ') "
+            f"AS _erreurs, list_transform(_errs, lambda e: e.type) AS types "
+            f"FROM {ident(valid)} WHERE len(_errs) > 0"
         )
-        field_cols = ", ".join(ident(n) for n in names)
+        if cross:  # rare: merge the cross-row errors into the rows' lists
+            per_row = (
+                f"SELECT _row, string_agg(_erreurs, ' ; ' ORDER BY k) AS _erreurs, "
+                f"flatten(list(types)) AS types FROM ("
+                f"{per_row.replace('SELECT _row,', 'SELECT 0 AS k, _row,', 1)} "
+                f"UNION ALL SELECT 1, _row, message, [type] FROM {ident(found)} WHERE _n = 1000"
+                f") GROUP BY _row"
+            )
+        con.execute(
+            f"CREATE TEMP TABLE {ident(bad)} AS SELECT _row, _erreurs, "
+            f"array_to_string(list_sort(list_distinct(types)), ', ') AS _types_erreur "
+            f"FROM ({per_row})"
+        )
         if cross:
-            where = f"WHERE _row NOT IN (SELECT _row FROM {ident(bad)})"
+            con.execute(f"DELETE FROM {ident(valid)} WHERE _row IN (SELECT _row FROM {ident(bad)})")
         else:
-            where = "WHERE len(_errs) = 0"
-        con.execute(
-            f"CREATE OR REPLACE TABLE {ident(valid)} AS SELECT {field_cols}, _row "
-            f"FROM {ident(checked)} {where}"
-        )
+            con.execute(f"DELETE FROM {ident(valid)} WHERE len(_errs) > 0")
+        con.execute(f"ALTER TABLE {ident(valid)} DROP COLUMN _errs")
         raw_cols = ", ".join(
             f"CAST(s.{ident(mapping[n])} AS VARCHAR) AS {ident(n)}" if mapping[n]
             else f"CAST(NULL AS VARCHAR) AS {ident(n)}"
