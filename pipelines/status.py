@@ -51,6 +51,7 @@ class ResourceStatus:
     sentence: str
     last_fetch: dict | None
     last_publication: datetime | None
+    rows: tuple[int, int] | None = None  # valid, quarantined (fresh resources)
 
 
 def _fetch_failure(fetches: list[dict]) -> tuple[dict, datetime] | None:
@@ -182,7 +183,8 @@ def resource_status(
     sentence = f"publié le {french_date(last_pub)}"
     if rows is not None:
         sentence += f" ({rows} lignes valides, {quarantined or 0} en quarantaine)"
-    return ResourceStatus(FRESH, sentence + detail, last_fetch, last_pub)
+    counts = (int(rows or 0), int(quarantined or 0)) if rows is not None and not notes else None
+    return ResourceStatus(FRESH, sentence + detail, last_fetch, last_pub, counts)
 
 
 def next_check(
@@ -216,7 +218,16 @@ def dataset_status(
     worst = min(parts, key=lambda p: _ORDER.index(p[1].state))[1]
     same = [(r, s) for r, s in parts if s.state == worst.state]
     sentences = {s.sentence for _, s in same}
-    if len(parts) == 1 or len(sentences) == 1 and len(same) == len(parts):
+    if len(parts) > 1 and all(s.state == FRESH and s.rows for _, s in parts):
+        # every table fresh and clean: one sentence for the dataset
+        oldest = min(s.last_publication for _, s in parts if s.last_publication)
+        valid = sum(s.rows[0] for _, s in parts if s.rows)
+        quarantined = sum(s.rows[1] for _, s in parts if s.rows)
+        sentence = (
+            f"publié le {french_date(oldest)} ({len(parts)} tables, {valid} lignes valides, "
+            f"{quarantined} en quarantaine)"
+        )
+    elif len(parts) == 1 or len(sentences) == 1 and len(same) == len(parts):
         sentence = worst.sentence
     else:
         sentence = " ; ".join(f"{r.name} : {s.sentence}" for r, s in same)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -252,3 +253,22 @@ def test_a_failed_validation_is_explained():
     row = dataset_status(make_dataset(), events, NOW)
     assert row["etat"] == BLOCKED
     assert "a échoué (BinderException: colonne manquante)" in row["explication"]
+
+
+def test_a_fresh_dataset_of_several_tables_gets_one_sentence():
+    dataset = make_dataset()
+    second = replace(dataset.resources[0], name="titulaires")
+    dataset = replace(dataset, resources=(dataset.resources[0], second))
+    at = NOW - timedelta(hours=1)
+    events = [
+        ok_fetch(at),
+        published(at),
+        {**ok_fetch(at), "resource": "titulaires"},
+        {**published(at), "resource": "titulaires"},
+    ]
+    row = dataset_status(dataset, events, NOW)
+    assert row["etat"] == FRESH
+    assert (
+        row["explication"]
+        == "Publié le 10 mars à 12:00 (2 tables, 180 lignes valides, 20 en quarantaine)."
+    )
