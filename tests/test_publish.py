@@ -12,7 +12,7 @@ import pytest
 from pipelines.catalog import Dataset, Mart, load_catalog, load_marts
 from pipelines.publish import publish_snapshot, read_pointer
 from pipelines.publish.site import load_extras, tables_used
-from pipelines.publish.sqlite_copy import sqlite_type
+from pipelines.publish.sqlite_copy import copy_table, sqlite_type
 from tests.fixtures.publish.warehouse import make_warehouse
 
 CATALOG = Path(__file__).resolve().parent.parent / "catalog"
@@ -218,3 +218,28 @@ def test_a_dashboard_reading_an_absent_table_is_left_out() -> None:
     assert "concurrence-commande-publique" in extras.dashboards
     assert "agenda-mutualise" not in extras.dashboards
     assert extras.skipped["agenda-mutualise.yaml"] == ["mart_agenda__evenements"]
+
+
+def test_every_duckdb_type_a_meta_table_may_use_reaches_sqlite() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE meta_x AS SELECT TIMESTAMPTZ '2026-11-27 03:00:00+01' AS tz, "
+        "'{\"a\": 1}'::JSON AS j, ['a', 'b'] AS l, {'k': 1} AS s, true AS b, "
+        "12.5::DECIMAL(10, 2) AS d, 'abc'::BLOB AS bl, DATE '2026-01-01' AS dt, "
+        "NULL::DOUBLE AS n, 42::UBIGINT AS big"
+    )
+    db = sqlite3.connect(":memory:")
+    assert copy_table(con, db, "meta_x") == 1
+    row = db.execute("SELECT * FROM meta_x").fetchone()
+    assert row == (
+        "2026-11-27T02:00:00Z",
+        '{"a": 1}',
+        '["a","b"]',
+        '{"k":1}',
+        1,
+        12.5,
+        "abc",
+        "2026-01-01",
+        None,
+        42.0,
+    )
