@@ -54,6 +54,8 @@ def test_table_page_documents_the_columns_licence_and_counts(site) -> None:
     assert "Licence Ouverte / Open Licence 2.0" in page
     assert "5\u202f000 lignes valides" in page
     assert "2 en quarantaine" in page
+    # the explained status of the dataset, from meta_camp__statut
+    assert "État : <strong>à jour</strong>" in page and "2026-11-27T01:00:00Z" in page
     # a column description inherited from the pinned official schema
     assert "Montant" in page and "HT" in page
 
@@ -259,7 +261,9 @@ def test_publishing_again_swaps_without_a_failed_request(site) -> None:
         thread.start()
     try:
         con = duckdb.connect(str(warehouse))
-        con.execute("INSERT INTO meta_camp__statut VALUES ('acceslibre', 'jamais publié', 0)")
+        con.execute(
+            "INSERT INTO meta_camp__statut VALUES ('acceslibre', 'jamais publié', '', NULL)"
+        )
         con.close()
         for _ in range(2):
             snapshot = publish_snapshot(warehouse, datasets, marts, root / "publish", keep=1)

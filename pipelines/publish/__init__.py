@@ -70,7 +70,7 @@ def publish_snapshot(
 
     from .downloads import FOLDER, write_downloads
     from .metadata import build_metadata
-    from .plan import plan_tables
+    from .plan import dataset_status, plan_tables
     from .site import load_extras
 
     publish_dir = Path(publish_dir)
@@ -85,6 +85,7 @@ def publish_snapshot(
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
             plans = plan_tables(con, datasets, marts)
+            status = dataset_status(con)
             tables, missing, timings, counts = write_sqlite(con, plans, work / DATABASE_FILE)
             if downloads:
                 started = time.perf_counter()
@@ -92,7 +93,8 @@ def publish_snapshot(
                 timings["downloads"] = time.perf_counter() - started
         finally:
             con.close()
-        metadata = build_metadata(plans, tables, missing, created_at, load_extras(set(tables)))
+        extras = load_extras(set(tables))
+        metadata = build_metadata(plans, tables, missing, created_at, extras, status)
         write_json_atomically(work / METADATA_FILE, metadata)
         final = folder / snapshot_id
         os.replace(work, final)

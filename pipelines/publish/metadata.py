@@ -43,7 +43,23 @@ def _source(dataset: Dataset | None) -> dict[str, str]:
     return out
 
 
-def _counts_html(plan: TablePlan, tables: dict[str, int], created_at: str) -> str:
+def _status_html(status: dict[str, Any] | None) -> str:
+    if not status:
+        return ""
+    refreshed = status.get("derniere_publication") or "jamais"
+    return (
+        f"<p>État : <strong>{html.escape(str(status.get('etat') or '?'))}</strong> — "
+        f"{html.escape(str(status.get('explication') or ''))} "
+        f"Dernière mise à jour des données : {html.escape(str(refreshed))}.</p>"
+    )
+
+
+def _counts_html(
+    plan: TablePlan,
+    tables: dict[str, int],
+    created_at: str,
+    status: dict[str, Any] | None = None,
+) -> str:
     parts = [f"<p>{html.escape(plan.description)}</p>"]
     if plan.layer == "core":
         quarantine = plan.name.replace("core_", "quarantine_", 1)
@@ -54,6 +70,7 @@ def _counts_html(plan: TablePlan, tables: dict[str, int], created_at: str) -> st
             link = f'<a href="{quarantine}">{rejected:,} en quarantaine</a>'.replace(",", "\u202f")
             line += f", {link}"
         parts.append(f"<p><strong>{line}</strong>.</p>")
+        parts.append(_status_html(status))
     parts.append(f"<p>Dernière publication : {html.escape(created_at)} (UTC).</p>")
     return "".join(parts)
 
@@ -66,12 +83,18 @@ def _column_docs(plan: TablePlan) -> dict[str, str]:
     return docs
 
 
-def table_metadata(plan: TablePlan, tables: dict[str, int], created_at: str) -> dict[str, Any]:
-    """Datasette metadata of one published table."""
+def table_metadata(
+    plan: TablePlan,
+    tables: dict[str, int],
+    created_at: str,
+    status: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Datasette metadata of one published table (`status`: per dataset, see plan.py)."""
     rows = tables[plan.name]
+    own = (status or {}).get(plan.dataset.name) if plan.dataset else None
     meta: dict[str, Any] = {
         "title": plan.title,
-        "description_html": _counts_html(plan, tables, created_at),
+        "description_html": _counts_html(plan, tables, created_at, own),
         "columns": _column_docs(plan),
         **_licence(plan.dataset),
         **_source(plan.dataset),
@@ -99,6 +122,7 @@ def build_metadata(
     missing: list[str],
     created_at: str,
     extras: Extras,
+    status: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The whole Datasette metadata document of a publication."""
     published = [p for p in plans if p.name in tables]
@@ -117,7 +141,7 @@ def build_metadata(
             "(CSV, Parquet, datapackage.json).</p>"
             f"<p>Publication du {html.escape(created_at)} (UTC).</p>{missing_html}"
         ),
-        "tables": {p.name: table_metadata(p, tables, created_at) for p in published},
+        "tables": {p.name: table_metadata(p, tables, created_at, status) for p in published},
         "queries": extras.queries,
     }
     return {

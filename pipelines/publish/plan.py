@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from ..catalog import Dataset, Mart
+from ..catalog import Dataset, Mart, table_name
 
 # French descriptions of the columns the pipeline adds to every layer.
 TECHNICAL_COLUMNS: dict[str, str] = {
@@ -177,3 +177,26 @@ def plan_tables(
     plans += [mart_table(mart) for mart in marts]
     plans += meta_tables(con)
     return plans
+
+
+STATUS_TABLE = table_name("meta", "camp", "statut")
+_STATUS_COLUMNS = ("jeu_de_donnees", "etat", "explication", "derniere_publication")
+
+
+def dataset_status(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Per dataset, its explained status from `meta_camp__statut` when the warehouse has it:
+    state, one-sentence explanation, last successful refresh. Empty otherwise.
+    """
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND table_name = ?",
+            [STATUS_TABLE],
+        ).fetchall()
+    }
+    if not set(_STATUS_COLUMNS) <= present:
+        return {}
+    columns = ", ".join(f'"{c}"' for c in _STATUS_COLUMNS)
+    rows = con.execute(f'SELECT {columns} FROM "{STATUS_TABLE}"').fetchall()
+    return {row[0]: dict(zip(_STATUS_COLUMNS, row, strict=True)) for row in rows}
