@@ -16,7 +16,8 @@ from ..catalog import Dataset, Mart, table_name
 
 # French descriptions of the columns the pipeline adds to every layer.
 TECHNICAL_COLUMNS: dict[str, str] = {
-    "_row": "Numéro de la ligne dans le fichier source (1 = première ligne de données).",
+    "_row": "Numéro de la ligne dans la source, compté comme Frictionless : 1 = en-tête, "
+    "2 = première ligne de données (pour un JSON : rang de l'enregistrement).",
     "_erreurs": "Messages d'erreur de validation de la ligne, en français.",
     "_types_erreur": "Types d'erreur Frictionless de la ligne (type-error, constraint-error…).",
     "champ": "Colonne où l'erreur a été trouvée.",
