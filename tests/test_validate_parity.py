@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from pipelines.catalog import load_catalog
 
-from .validate_helpers import ours, theirs
+from .test_validate_helpers import ours, theirs
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
