@@ -18,6 +18,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     Backoff,
+    DagsterInstance,
     Failure,
     FreshnessPolicy,
     MaterializeResult,
@@ -40,6 +41,17 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 PUBLICATION = "camp_publication"
 FETCH_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
 log = logging.getLogger(__name__)
+
+
+def claim_warehouse_pool(instance: DagsterInstance, slots: int = 1) -> None:
+    """Create the warehouse pool with its one slot before any run starts.
+
+    Left to the first runs, the pool is created from `default_limit` by whichever step
+    claims it first; two runs starting together on SQLite storage can then both create a
+    slot (seen in tests/test_concurrency.py), and two writers meet DuckDB's lock.
+    """
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, slots)
 
 
 def as_metadata(values: dict[str, Any]) -> dict[str, Any]:

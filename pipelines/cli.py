@@ -34,6 +34,7 @@ def materialize(job_name: str = "main") -> bool:
     """Run a job in this process against the Dagster instance; returns success."""
     from dagster import DagsterInstance
 
+    from .assets import claim_warehouse_pool
     from .definitions import build_definitions
 
     _dagster_home()
@@ -41,6 +42,7 @@ def materialize(job_name: str = "main") -> bool:
     defs = build_definitions()
     job = defs.resolve_job_def(job_name)
     with DagsterInstance.get() as instance:
+        claim_warehouse_pool(instance)
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         elapsed = time.monotonic() - started
         _print_summary(result, elapsed)
@@ -139,7 +141,14 @@ def main(argv: list[str] | None = None) -> int:
             {_url("Datasette", args.host, args.port): _datasette_argv(args.host, args.port)}
         )
     _dagster_home()
-    if not args.skip_materialize and not materialize("main"):
+    if args.skip_materialize:
+        from dagster import DagsterInstance
+
+        from .assets import claim_warehouse_pool
+
+        with DagsterInstance.get() as instance:
+            claim_warehouse_pool(instance)
+    elif not materialize("main"):
         print("The main job failed (see above); serving the last good publication, if any.")
     return serve(
         {
