@@ -90,6 +90,12 @@ def resolve_reference(resource: Resource):
     return resolve
 
 
+def coordinate_pairs(resource: Resource) -> list[tuple[str, str]]:
+    """The map columns, checked as a point inside France (swap detected)."""
+    columns = resource.map_columns
+    return [(columns["latitude"], columns["longitude"])] if columns else []
+
+
 def policy_allows(report: ValidationReport, resource: Resource) -> tuple[bool, str]:
     share = report.invalid_share
     limit = resource.max_invalid_share
@@ -118,6 +124,7 @@ def validate_core(resource: Resource, settings: Settings) -> CoreResult:
                 quarantine=names[1],
                 errors=names[2],
                 resolve_table=resolve_reference(resource),
+                coordinates=coordinate_pairs(resource),
             )
         finally:
             con.execute("RESET search_path")
