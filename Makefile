@@ -32,6 +32,7 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate.py
 	$(BIN)/python benchmarks/publish_serve.py
+	$(BIN)/python benchmarks/refresh.py
 
 clean:
 	rm -rf datasets/_build test-artifacts

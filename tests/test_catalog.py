@@ -91,6 +91,12 @@ def test_a_good_descriptor_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
+        (
+            lambda d: d["resources"][0].update(
+                {"x-camp": {"checks": {"quality": {"max_row_drop": 2}}}}
+            ),
+            r"property `resources\[0\].x-camp.checks.quality.max_row_drop`: 2 is greater than",
+        ),
         (lambda d: d.pop("licenses"), r"demo.yaml: property `\(root\)`: 'licenses' is a required"),
         (
             lambda d: d["resources"][0]["schema"]["fields"][0].update(description=""),
