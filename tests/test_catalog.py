@@ -121,6 +121,7 @@ def test_a_good_descriptor_loads(tmp_path: Path) -> None:
         ),
     ],
     ids=[
+        "quality-threshold-over-1",
         "no-licence",
         "no-description",
         "bad-type",
