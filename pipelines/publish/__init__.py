@@ -34,7 +34,7 @@ from .snapshot import (
 
 __all__ = ["Snapshot", "datasette_command", "publish_snapshot", "read_pointer", "SETTINGS"]
 
-# Datasette settings, chosen for large tables on a small machine (see README-section.md).
+# Datasette settings, chosen for large tables on a small machine (see README.md, "Limits").
 SETTINGS: dict[str, str] = {
     "sql_time_limit_ms": "3000",  # grouped aggregates over 1M rows need ~1 s; 3 s bounds abuse
     "facet_time_limit_ms": "1000",  # indexed facets over 1M rows take 0.1-0.5 s
