@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from .fetch import CHUNK, _session
+from .fetch import CHUNK, _session, sha256_file
 
 LADDER_HOURS: tuple[float, ...] = (12.0, 24.0, 7 * 24.0, 30 * 24.0)
 STATE_FILE = "changes.json"
@@ -47,21 +47,13 @@ def differs(previous: dict[str, Any], current: dict[str, Any]) -> bool | None:
     return None
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _probe_file(path: Path, previous: dict[str, Any]) -> Probe:
     if not path.is_file():
         return Probe(str(path), None, error=f"{path}: fichier introuvable", method="file")
     size = path.stat().st_size
     if previous.get("bytes") not in (None, size):
         return Probe(str(path), True, {"bytes": size}, method="file")
-    current = {"bytes": size, "sha256": _sha256_file(path)}
+    current = {"bytes": size, "sha256": sha256_file(path)}
     return Probe(str(path), differs(previous, current) is not False, current, method="file")
 
 

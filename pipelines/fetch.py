@@ -58,7 +58,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
@@ -186,7 +186,7 @@ def _fetch_local(path: Path, dest_dir: Path, previous: dict) -> FetchResult:
             f"{path}: no such file; check the resource `path` in the descriptor",
             source=str(path),
         )
-    sha = _sha256(path)
+    sha = sha256_file(path)
     tmp = dest_dir / f".copy-{time.time_ns()}.part"
     shutil.copyfile(path, tmp)
     kept, changed = _keep(dest_dir, tmp, sha, path.suffix, previous)
