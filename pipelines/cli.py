@@ -43,7 +43,9 @@ def materialize(job_name: str = "main") -> bool:
     job = defs.resolve_job_def(job_name)
     with DagsterInstance.get() as instance:
         claim_warehouse_pool(instance)
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        # INFO, not DEBUG: the console shows steps' outcomes and alerts, the UI has the rest
+        quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
         elapsed = time.monotonic() - started
         _print_summary(result, elapsed)
     return result.success
