@@ -27,6 +27,9 @@ ERROR_TYPE = "STRUCT(champ VARCHAR, type VARCHAR, message VARCHAR)"
 NO_ERRORS = f"CAST([] AS {ERROR_TYPE}[])"
 COMMUNES = "communes.communes"
 READER_NOTES = ("_missing_cells", "_extra_cells")
+ERREURS = "array_to_string(list_transform(_errs, lambda e: e.message), ' ; ')"
+ERROR_TYPES = "list_transform(_errs, lambda e: e.type)"
+TYPES_ERREUR = "array_to_string(list_sort(list_distinct({})), ', ')"
 HEADER_TYPES = ("missing-label", "extra-label", "incorrect-label", "duplicate-label")
 
 
@@ -88,6 +91,7 @@ class _Run:
         self.tag = "_v" + uuid.uuid4().hex[:10]
         self.temps: list[str] = []
         self.skipped: list[str] = []
+        self.found = ""  # temp table of cell and cross-row errors, when there are cross-row checks
 
     def temp(self, name: str) -> str:
         full = f"{self.tag}_{name}"
@@ -108,8 +112,13 @@ class _Run:
             return None
         return table
 
-    def check_cells(self, mapping: dict[str, str | None], checked: str) -> list[FieldPlan]:
-        """Create `checked`: typed fields, `_row`, and each row's cell errors `_errs`."""
+    def check_cells(self, mapping: dict[str, str | None], checked: str,
+                    keep_raw: bool = False) -> list[FieldPlan]:
+        """Create `checked`: typed fields, `_row`, and each row's cell errors `_errs`.
+
+        `keep_raw`: also keep the raw cells of failing rows (`_raw`, a list in field
+        order), so the quarantine is written without scanning the source a second time.
+        """
         fields = self.schema["fields"]
         selects, joins, items, conds, blanks = ["s._row"], [], [], [], []
         plans: list[FieldPlan] = []
@@ -186,11 +195,23 @@ class _Run:
         for i, (field, plan) in enumerate(zip(fields, plans, strict=True)):
             value = f"t{i}" if mapping[field["name"]] is not None else "NULL"
             typed_cols.append(f"CAST({value} AS {plan.sql_type}) AS {ident(field['name'])}")
-        self.con.execute(
-            f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT {', '.join(typed_cols)}, _row, "
-            f"CAST({cell_errs} AS {ERROR_TYPE}[]) AS _errs FROM ("
-            f"SELECT {', '.join(selects)} FROM {self.source} AS s {' '.join(joins)})"
-        )
+        mid = f"{', '.join(typed_cols)}, _row, CAST({cell_errs} AS {ERROR_TYPE}[]) AS _errs"
+        query = f"SELECT {', '.join(selects)} FROM {self.source} AS s {' '.join(joins)}"
+        if keep_raw:  # the list is built for failing rows only
+            present = [i for i, f in enumerate(fields) if mapping[f["name"]] is not None]
+            mid += "".join(f", r{i} AS _raw{i}" for i in present)
+            raws = ", ".join(
+                f"CAST(_raw{i} AS VARCHAR)" if i in present else "NULL::VARCHAR"
+                for i in range(len(fields))
+            )
+            exclude = ", ".join(f"_raw{i}" for i in present)
+            query = (
+                f"SELECT * {f'EXCLUDE ({exclude}) ' if exclude else ''}, CASE WHEN len(_errs) > 0 "
+                f"THEN [{raws}] END AS _raw FROM (SELECT {mid} FROM ({query}))"
+            )
+        else:
+            query = f"SELECT {mid} FROM ({query})"
+        self.con.execute(f"CREATE OR REPLACE TABLE {ident(checked)} AS {query}")
         return plans
 
     def check_rows(self, checked: str, mapping: dict[str, str | None]) -> list[str]:
@@ -239,75 +260,101 @@ def run_validation(
     mapping, header_errors = match_columns(columns, names, labels)
     try:
         checked = valid  # typed rows are written once, then the invalid ones deleted
-        run.check_cells(mapping, checked)
+        # cross-row checks only read `checked` once it exists; listing them first tells
+        # whether a row can fail without a cell error (then the source is read again)
         cross = run.check_rows(checked, mapping) + ragged_row_errors(run.source, ragged)
-        found = run.temp("found")
-        parts = [
-            f"SELECT _row, e.champ, e.type, e.message, n AS _n FROM (SELECT _row, "
-            f"unnest(_errs) AS e, unnest(range(len(_errs))) AS n FROM {ident(checked)} "
-            f"WHERE len(_errs) > 0)"
-        ]
-        parts += [f"SELECT *, 1000 AS _n FROM ({q})" for q in cross]
-        con.execute(f"CREATE TEMP TABLE {ident(found)} AS " + " UNION ALL ".join(parts))
+        run.check_cells(mapping, checked, keep_raw=not cross)
+        rows_read = _count(con, checked)
         header_rows = " UNION ALL ".join(
             f"SELECT 1::BIGINT AS _row, {lit(e['champ'])} AS champ, {lit(e['type'])} AS type, "
             f"{lit(e['message'])} AS message"
             for e in header_errors
         )
-        body = f"SELECT _row, champ, type, message FROM {ident(found)}"
+        cell_rows = (
+            f"SELECT _row, e.champ, e.type, e.message, n AS _n FROM (SELECT _row, "
+            f"unnest(_errs) AS e, unnest(range(len(_errs))) AS n FROM {ident(checked)} "
+            f"WHERE len(_errs) > 0)"
+        )
+        if cross:
+            body = _merge_cross(run, checked, cell_rows, cross)
+        else:
+            body = f"SELECT _row, champ, type, message FROM ({cell_rows})"
         con.execute(
             f"CREATE OR REPLACE TABLE {ident(errors)} AS SELECT CAST(_row AS BIGINT) AS _row, "
             f"CAST(champ AS VARCHAR) AS champ, CAST(type AS VARCHAR) AS type, "
             f"CAST(message AS VARCHAR) AS message FROM ("
             + (f"{header_rows} UNION ALL " if header_rows else "") + body + ")"
         )
-        bad = run.temp("bad")
-        per_row = (
-            f"SELECT _row, array_to_string(list_transform(_errs, lambda e: e.message), ' ; ') "
-            f"AS _erreurs, list_transform(_errs, lambda e: e.type) AS types "
-            f"FROM {ident(valid)} WHERE len(_errs) > 0"
-        )
-        if cross:  # rare: merge the cross-row errors into the rows' lists
-            per_row = (
-                f"SELECT _row, string_agg(_erreurs, ' ; ' ORDER BY k) AS _erreurs, "
-                f"flatten(list(types)) AS types FROM ("
-                f"{per_row.replace('SELECT _row,', 'SELECT 0 AS k, _row,', 1)} "
-                f"UNION ALL SELECT 1, _row, message, [type] FROM {ident(found)} WHERE _n = 1000"
-                f") GROUP BY _row"
-            )
-        con.execute(
-            f"CREATE TEMP TABLE {ident(bad)} AS SELECT _row, _erreurs, "
-            f"array_to_string(list_sort(list_distinct(types)), ', ') AS _types_erreur "
-            f"FROM ({per_row})"
-        )
         if cross:
+            bad = run.temp("bad")
+            _bad_rows(run, checked, bad)
             con.execute(f"DELETE FROM {ident(valid)} WHERE _row IN (SELECT _row FROM {ident(bad)})")
-        else:
+            raw_cols = ", ".join(
+                f"CAST(s.{ident(mapping[n])} AS VARCHAR) AS {ident(n)}" if mapping[n]
+                else f"CAST(NULL AS VARCHAR) AS {ident(n)}"
+                for n in names
+            )
+            con.execute(
+                f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT s._row, {raw_cols}, "
+                f"b._erreurs, b._types_erreur FROM {ident(source)} AS s "
+                f"JOIN {ident(bad)} AS b USING (_row) ORDER BY s._row"
+            )
+        else:  # the failing rows carry their raw cells: no second read of the source
+            raw_cols = ", ".join(f"_raw[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
+            con.execute(
+                f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT _row, {raw_cols}, "
+                f"{ERREURS} AS _erreurs, {TYPES_ERREUR.format(ERROR_TYPES)} AS _types_erreur "
+                f"FROM {ident(checked)} WHERE len(_errs) > 0 ORDER BY _row"
+            )
+            bad = quarantine
             con.execute(f"DELETE FROM {ident(valid)} WHERE len(_errs) > 0")
+            con.execute(f"ALTER TABLE {ident(valid)} DROP COLUMN _raw")
         con.execute(f"ALTER TABLE {ident(valid)} DROP COLUMN _errs")
-        raw_cols = ", ".join(
-            f"CAST(s.{ident(mapping[n])} AS VARCHAR) AS {ident(n)}" if mapping[n]
-            else f"CAST(NULL AS VARCHAR) AS {ident(n)}"
-            for n in names
-        )
-        con.execute(
-            f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT s._row, {raw_cols}, "
-            f"b._erreurs, b._types_erreur FROM {ident(source)} AS s "
-            f"JOIN {ident(bad)} AS b USING (_row) ORDER BY s._row"
-        )
-        return _report(con, source, errors, bad, header_errors, run.skipped, started)
+        return _report(con, rows_read, errors, bad, header_errors, run.skipped, started)
     finally:
         run.drop_temps()
 
 
-def _report(con: duckdb.DuckDBPyConnection, source: str, errors: str, bad: str,
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {ident(table)}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _merge_cross(run: _Run, checked: str, cell_rows: str, cross: list[str]) -> str:
+    """Store cell and cross-row errors in a temp `found`; the SELECT of all of them."""
+    found = run.temp("found")
+    run.found = found
+    parts = [cell_rows] + [f"SELECT *, 1000 AS _n FROM ({q})" for q in cross]
+    run.con.execute(f"CREATE TEMP TABLE {ident(found)} AS " + " UNION ALL ".join(parts))
+    return f"SELECT _row, champ, type, message FROM {ident(found)}"
+
+
+def _bad_rows(run: _Run, checked: str, bad: str) -> None:
+    """Create `bad`: one row per failing `_row`, its messages and error types (cross-row
+    errors, stored in `found` with `_n` = 1000, come after the cell errors)."""
+    per_row = (
+        f"SELECT 0 AS k, _row, {ERREURS} AS _erreurs, {ERROR_TYPES} AS types FROM "
+        f" {ident(checked)} WHERE len(_errs) > 0"
+    )
+    per_row = (
+        f"SELECT _row, string_agg(_erreurs, ' ; ' ORDER BY k) AS _erreurs, "
+        f"flatten(list(types)) AS types FROM ({per_row} "
+        f"UNION ALL SELECT 1, _row, message, [type] FROM {ident(run.found)} WHERE _n = 1000"
+        f") GROUP BY _row"
+    )
+    run.con.execute(
+        f"CREATE TEMP TABLE {ident(bad)} AS SELECT _row, _erreurs, "
+        f"{TYPES_ERREUR.format('types')} AS _types_erreur FROM ({per_row})"
+    )
+
+
+def _report(con: duckdb.DuckDBPyConnection, rows_read: int, errors: str, bad: str,
             header_errors: list[dict[str, Any]], skipped: list[str],
             started: float) -> ValidationReport:
     def scalar(sql: str) -> int:
         row = con.execute(sql).fetchone()
         return int(row[0]) if row else 0
 
-    rows_read = scalar(f"SELECT count(*) FROM {ident(source)}")
     quarantined = scalar(f"SELECT count(*) FROM {ident(bad)}")
     by_type = dict(con.execute(
         f"SELECT type, count(*) FROM {ident(errors)} GROUP BY type ORDER BY 2 DESC, 1"
