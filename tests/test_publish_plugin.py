@@ -55,3 +55,48 @@ def test_serve_command_sets_cors_limits_and_workers(tmp_path: Path) -> None:
     assert (params["host"], params["port"]) == ("127.0.0.1", 8123)
     assert dict(params["settings"])["sql_time_limit_ms"] == int(SETTINGS["sql_time_limit_ms"])
     assert dict(params["settings"])["suggest_facets"] is False
+
+
+@pytest.fixture
+def cell_hook():
+    """datasette-render-markdown registered, and `render_cell` restored after the test."""
+    from datasette.plugins import pm
+
+    from pipelines.publish import plugin
+
+    assert pm.get_plugin(plugin.MARKDOWN_PLUGIN) is not None
+    yield pm
+    pm.hook.render_cell = plugin._RENDER_CELL
+
+
+def metadata_with(column: str, plugins: dict | None = None) -> dict:
+    table = {"columns": {"nom": "Nom", column: "Texte"}}
+    return {"databases": {"camp": {"tables": {"t": table}}}, "plugins": plugins or {}}
+
+
+class NoConfig:
+    def plugin_config(self, *args, **kwargs) -> None:
+        return None
+
+
+def ask(pm, column: str) -> list:
+    return pm.hook.render_cell(
+        row=None, value="**gras**", column=column, table="t", database="camp", datasette=NoConfig()
+    )
+
+
+def test_markdown_cell_renderer_left_out_only_without_markdown_columns(cell_hook) -> None:
+    from datasette.plugins import get_plugins
+
+    from pipelines.publish.plugin import _markdown_cells, _skip_markdown_cells
+
+    assert not _markdown_cells(metadata_with("notes"))
+    assert _markdown_cells(metadata_with("notes_markdown"))
+    assert _markdown_cells(metadata_with("notes", {"datasette-render-markdown": {}}))
+
+    _skip_markdown_cells(metadata_with("notes"))
+    _skip_markdown_cells(metadata_with("nom"))  # every swap decides again
+    assert ask(cell_hook, "notes_markdown") == []
+    assert any(p["name"] == "datasette-render-markdown" for p in get_plugins())  # still listed
+    _skip_markdown_cells(metadata_with("notes_markdown"))  # a later publication has some
+    assert "<strong>gras</strong>" in str(ask(cell_hook, "notes_markdown")[0])
