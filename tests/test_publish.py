@@ -11,8 +11,9 @@ import pytest
 
 from pipelines.catalog import Dataset, Mart, load_catalog, load_marts
 from pipelines.publish import publish_snapshot, read_pointer
+from pipelines.publish.plan import TablePlan
 from pipelines.publish.site import load_extras, tables_used
-from pipelines.publish.sqlite_copy import copy_table, sqlite_type
+from pipelines.publish.sqlite_copy import copy_table, create_indexes, sqlite_type
 from tests.fixtures.publish.warehouse import make_warehouse
 
 CATALOG = Path(__file__).resolve().parent.parent / "catalog"
@@ -37,10 +38,10 @@ def published(tmp_path_factory: pytest.TempPathFactory, catalogue, warehouse):
     return publish_dir, publish_snapshot(warehouse, datasets, marts, publish_dir)
 
 
-def duck(warehouse: Path, sql: str) -> list[tuple]:
+def duck(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 
@@ -243,3 +244,61 @@ def test_every_duckdb_type_a_meta_table_may_use_reaches_sqlite() -> None:
         None,
         42.0,
     )
+
+
+def test_each_facet_leads_an_index_holding_the_other_facets_and_dates() -> None:
+    plan = TablePlan(
+        name="t",
+        layer="core",
+        title="t",
+        description="",
+        facets=("a", "b"),
+        filters=("a", "x", "d"),
+        ranges=("d",),
+    )
+    assert plan.indexes == (("a", "b", "d"), ("b", "a", "d"), ("x",), ("d",))
+
+
+def test_create_indexes_skips_absent_columns_and_row_led_indexes() -> None:
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (_row INTEGER PRIMARY KEY, a TEXT, b INTEGER)")
+    made = create_indexes(db, "t", ["a", ("b", "gone", "a"), ("gone", "a"), ("_row", "a")])
+    assert made == ["idx_t__a", "idx_t__b__a"]
+    columns = [r[2] for r in db.execute('PRAGMA index_info("idx_t__b__a")')]
+    assert columns == ["b", "a"]
+
+
+# The SQL Datasette 0.65 runs for `?acheteur_departement_code=…&dateNotification__gte=…&_facet=…`
+FILTERED = (
+    'select * from core_decp__marches where "acheteur_departement_code" = :p0 '
+    'and "dateNotification" >= :p1'
+)
+
+
+@pytest.mark.parametrize("facet", ["procedure", "offresRecues"])
+def test_filtered_facets_are_counted_from_an_index_alone(published, warehouse, facet) -> None:
+    _, snapshot = published
+    db = sqlite3.connect(snapshot.path)
+    sql = (
+        f"select {facet} as value, count(*) as count from ({FILTERED}) "
+        f"where {facet} is not null group by {facet} order by count desc, value limit 31"
+    )
+    dep, since = duck(
+        warehouse,
+        "SELECT acheteur_departement_code, quantile_disc(dateNotification, 0.5)::VARCHAR "
+        "FROM core_decp__marches GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+    )[0]
+    params = {"p0": dep, "p1": since}
+    plan = " ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "COVERING INDEX idx_core_decp__marches__acheteur_departement_code__" in plan
+    got = sorted(db.execute(sql, params).fetchall(), key=repr)
+    expected = duck(
+        warehouse,
+        f"SELECT {facet}, count(*) FROM core_decp__marches WHERE acheteur_departement_code = ? "
+        f"AND dateNotification >= ?::DATE AND {facet} IS NOT NULL GROUP BY 1",
+        [dep, since],
+    )
+    assert got == sorted(expected, key=repr) and sum(n for _, n in got) > 1
+    count_sql = f"select count(*) from ({FILTERED})"
+    count_plan = " ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {count_sql}", params))
+    assert "COVERING INDEX" in count_plan

@@ -63,13 +63,36 @@ class TablePlan:
     dataset: Dataset | None = None
     source_table: str | None = None  # core table a quarantine/errors table belongs to
 
+    ranges: tuple[str, ...] = ()  # date columns filtered by range along with facets
+
     @property
     def index_columns(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*self.facets, *self.filters]))
 
+    @property
+    def indexes(self) -> tuple[tuple[str, ...], ...]:
+        """Columns of each index to build, leading column first.
+
+        A participant clicks a facet value (often with a date range) and reads the other
+        facets: per facet, one index led by it that also holds the other facets and the date
+        columns answers the count and every other facet from the index alone, instead of one
+        scattered table lookup per matching row (20x faster at 1M rows). It also serves
+        sorting and filtering on its leading column. Other filters get one column each.
+        """
+        facets = tuple(dict.fromkeys(self.facets))
+        covering = tuple(
+            (facet, *(f for f in facets if f != facet), *(r for r in self.ranges if r != facet))
+            for facet in facets
+        )
+        singles = tuple((c,) for c in dict.fromkeys(self.filters) if c not in facets)
+        return covering + singles
+
 
 # Columns people filter on by range: indexed. (Integers that matter are facets already.)
 _FILTER_TYPES = {"number", "date", "datetime", "year", "yearmonth"}
+# Date columns carried in the facet indexes (the first ones of the schema, at most this many).
+_RANGE_TYPES = {"date", "datetime"}
+MAX_RANGE_COLUMNS = 2
 
 
 def _field_docs(fields: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
@@ -90,6 +113,8 @@ def dataset_tables(dataset: Dataset) -> list[TablePlan]:
                 [*resource.key_fields, *(f["name"] for f in fields if f["type"] in _FILTER_TYPES)]
             )
         )
+        ranges = tuple(f["name"] for f in fields if f["type"] in _RANGE_TYPES)
+        ranges = ranges[:MAX_RANGE_COLUMNS] if resource.facets else ()
         words = {"title": resource.title, "description": resource.description, "core": core}
         for layer in ("core", "quarantine", "errors"):
             if layer == "core":
@@ -116,6 +141,7 @@ def dataset_tables(dataset: Dataset) -> list[TablePlan]:
                     if layer == "errors"
                     else (),
                     filters=filters if layer == "core" else (),
+                    ranges=ranges if layer == "core" else (),
                     fts=resource.fts if layer == "core" else (),
                     label=resource.label if layer != "errors" else None,
                     map_columns=resource.map_columns if layer == "core" else None,

@@ -93,7 +93,7 @@ def write_sqlite(
             )
             timings["load"] += time.perf_counter() - started
             started = time.perf_counter()
-            create_indexes(db, plan.name, plan.index_columns)
+            create_indexes(db, plan.name, plan.indexes)
             timings["indexes"] += time.perf_counter() - started
             started = time.perf_counter()
             create_fts(db, plan.name, plan.fts)

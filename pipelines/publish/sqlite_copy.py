@@ -8,7 +8,7 @@ number stays a number even if the source had malformed cells (those are in quara
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import duckdb
 
@@ -98,15 +98,24 @@ def copy_table(
     return rows
 
 
-def create_indexes(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> list[str]:
-    """One index per column present in the table (facets and filters); returns their names."""
+def create_indexes(
+    db: sqlite3.Connection, table: str, indexes: Iterable[str | Sequence[str]]
+) -> list[str]:
+    """One index per entry (a column, or columns leading column first), skipping columns the
+    table lacks and indexes led by `_row` (the rowid already); returns their names.
+    """
     present = {row[1] for row in db.execute(f"PRAGMA table_info({quote(table)})")}
     made = []
-    for column in columns:
-        if column not in present or column == "_row":
+    for entry in indexes:
+        columns = [entry] if isinstance(entry, str) else list(entry)
+        columns = [c for c in dict.fromkeys(columns) if c in present]
+        if not columns or columns[0] == "_row" or columns[0] != (
+            entry if isinstance(entry, str) else entry[0]
+        ):
             continue
-        index = f"idx_{table}__{column}"
-        db.execute(f"CREATE INDEX {quote(index)} ON {quote(table)} ({quote(column)})")
+        index = f"idx_{table}__{'__'.join(columns)}"
+        cols = ", ".join(quote(c) for c in columns)
+        db.execute(f"CREATE INDEX {quote(index)} ON {quote(table)} ({cols})")
         made.append(index)
     return made
 
