@@ -217,7 +217,8 @@ def compile_field(field: dict[str, Any], regex_supported: bool = True) -> FieldP
         if field.get("constraints", {}).get("required"):
             plan.checks.append(Check("§m", "constraint-error", lit("Valeur obligatoire manquante")))
         return plan
-    type_message = f"{shown('§r')} || {lit(' : ' + expected(field))}"
-    plan.checks.append(Check("NOT §m AND §t IS NULL", "type-error", type_message))
+    if typed != "§r":  # a plain string is its own typed value: no type error possible
+        type_message = f"{shown('§r')} || {lit(' : ' + expected(field))}"
+        plan.checks.append(Check("NOT §m AND §t IS NULL", "type-error", type_message))
     plan.checks.extend(constraint_checks(field))
     return plan

@@ -120,7 +120,8 @@ class _Run:
         order), so the quarantine is written without scanning the source a second time.
         """
         fields = self.schema["fields"]
-        selects, joins, items, conds, blanks = ["s._row"], [], [], [], []
+        selects, joins, blanks = ["s._row"], [], []
+        groups: list[list[tuple[str, str]]] = []  # per field: (condition, error struct)
         plans: list[FieldPlan] = []
         communes: str | None | bool = False
         for i, field in enumerate(fields):
@@ -166,24 +167,26 @@ class _Run:
             def subst(text: str, i: int = i) -> str:
                 return text.replace("§r", f"r{i}").replace("§t", f"t{i}").replace("§m", f"m{i}")
 
-            for check in checks:
-                cond, item = _item(field["name"], check, subst)
-                conds.append(cond)
-                items.append(item)
+            group = [_item(field["name"], check, subst) for check in checks]
+            if group:
+                groups.append(group)
         index = {f["name"]: i for i, f in enumerate(fields)}
         for lat, lon in self.coordinates:
             if mapping.get(lat) is None or mapping.get(lon) is None:
                 continue
             pair = french.coordinate_check(f"TRY_CAST(t{index[lat]} AS DOUBLE)",
                                            f"TRY_CAST(t{index[lon]} AS DOUBLE)")
-            cond, item = _item(lat, pair, lambda text: text)
-            conds.append(cond)
-            items.append(item)
+            groups.append([_item(lat, pair, lambda text: text)])
         cell_errs = NO_ERRORS
-        if items:
+        if groups:  # lists are built for failing rows only, and per failing field
+            lists = [
+                f"CASE WHEN {' OR '.join(c for c, _ in group)} THEN "
+                f"list_filter([{', '.join(i for _, i in group)}], lambda x: x IS NOT NULL) END"
+                for group in groups
+            ]
             cell_errs = (
-                f"CASE WHEN {' OR '.join(conds)} THEN "
-                f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL) ELSE {NO_ERRORS} END"
+                f"CASE WHEN {' OR '.join(c for group in groups for c, _ in group)} THEN "
+                f"flatten([{', '.join(lists)}]) ELSE {NO_ERRORS} END"
             )
         for i in range(len(fields)):
             if f"d{i}.errs AS p{i}" in selects:
