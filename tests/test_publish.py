@@ -13,7 +13,7 @@ from pipelines.catalog import Dataset, Mart, load_catalog, load_marts
 from pipelines.publish import publish_snapshot, read_pointer
 from pipelines.publish.plan import TablePlan
 from pipelines.publish.site import load_extras, tables_used
-from pipelines.publish.sqlite_copy import copy_table, create_indexes, sqlite_type
+from pipelines.publish.sqlite_copy import _prefetched, copy_table, create_indexes, sqlite_type
 from tests.fixtures.publish.warehouse import make_warehouse
 
 CATALOG = Path(__file__).resolve().parent.parent / "catalog"
@@ -302,3 +302,36 @@ def test_filtered_facets_are_counted_from_an_index_alone(published, warehouse, f
     count_sql = f"select count(*) from ({FILTERED})"
     count_plan = " ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {count_sql}", params))
     assert "COVERING INDEX" in count_plan
+
+
+class FailingCursor:
+    """A DuckDB cursor stand-in whose second batch fails."""
+
+    def __init__(self) -> None:
+        self.calls, self.closed = 0, False
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        self.calls += 1
+        if self.calls > 1:
+            raise RuntimeError("lecture interrompue")
+        return [(1,)]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_failed_fetch_reaches_the_copy_and_closes_the_cursor() -> None:
+    cursor = FailingCursor()
+    batches = _prefetched(cursor)
+    assert next(batches) == [(1,)]
+    with pytest.raises(RuntimeError, match="lecture interrompue"):
+        next(batches)
+    assert cursor.closed
+
+
+def test_prefetched_batches_arrive_whole_and_in_order() -> None:
+    con = duckdb.connect()
+    cursor = con.cursor()
+    cursor.execute("SELECT range AS i FROM range(120001)")
+    rows = [row for batch in _prefetched(cursor) for row in batch]
+    assert rows == [(i,) for i in range(120001)]
