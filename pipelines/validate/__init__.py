@@ -49,8 +49,12 @@ Intentional differences:
   report a constraint-error.
 
 Speed: plain shapes ("-12.5", "42", "2024-01-31") take a cheap-regex + cast fast path;
-only the others go through the exact Python-compatible regexes. `benchmarks/validate.py`
-measures it against frictionless and DuckDB's raw read.
+only the others go through the exact Python-compatible regexes. The source is scanned
+once (without cross-row checks): failing rows keep their raw cells beside the typed
+ones, so the quarantine is written from them, and `source` may be a view over
+`read_csv` (the file is then read while it is checked). Error lists are built for
+failing rows only, per failing field. `benchmarks/validate.py` measures it against
+frictionless and DuckDB's raw read.
 """
 
 from __future__ import annotations

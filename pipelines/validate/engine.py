@@ -178,7 +178,7 @@ class _Run:
                                            f"TRY_CAST(t{index[lon]} AS DOUBLE)")
             groups.append([_item(lat, pair, lambda text: text)])
         cell_errs = NO_ERRORS
-        if groups:  # lists are built for failing rows only, and per failing field
+        if groups:  # lists are built for failing rows only (NULL otherwise), per failing field
             lists = [
                 f"CASE WHEN {' OR '.join(c for c, _ in group)} THEN "
                 f"list_filter([{', '.join(i for _, i in group)}], lambda x: x IS NOT NULL) END"
@@ -186,7 +186,7 @@ class _Run:
             ]
             cell_errs = (
                 f"CASE WHEN {' OR '.join(c for group in groups for c, _ in group)} THEN "
-                f"flatten([{', '.join(lists)}]) ELSE {NO_ERRORS} END"
+                f"flatten([{', '.join(lists)}]) END"
             )
         for i in range(len(fields)):
             if f"d{i}.errs AS p{i}" in selects:
