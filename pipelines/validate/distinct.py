@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from .messages import constraint_message, expected, quoted
 from .sql import ident
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def typed_text(value: Any) -> str | None:
@@ -41,6 +43,7 @@ def typed_text(value: Any) -> str | None:
 
 def read_distinct(values: list[str], field: dict[str, Any]) -> pl.DataFrame:
     """One row per value: the typed text and the list of errors frictionless finds."""
+    import polars as pl  # imported here: most schemas never take this path
     from frictionless import Field
 
     descriptor = {k: v for k, v in field.items() if not k.startswith("x-camp")}
