@@ -100,3 +100,57 @@ def test_markdown_cell_renderer_left_out_only_without_markdown_columns(cell_hook
     assert any(p["name"] == "datasette-render-markdown" for p in get_plugins())  # still listed
     _skip_markdown_cells(metadata_with("notes_markdown"))  # a later publication has some
     assert "<strong>gras</strong>" in str(ask(cell_hook, "notes_markdown")[0])
+
+
+def snapshot_database(tmp_path: Path):
+    import sqlite3
+
+    from datasette.app import Datasette
+
+    from pipelines.publish.plugin import SnapshotDatabase
+
+    path = tmp_path / "camp.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    db.executemany("INSERT INTO t VALUES (?, ?)", [(1, "x"), (2, "y"), (2, "z")])
+    db.commit()
+    db.close()
+    return SnapshotDatabase(Datasette([]), path, "s1", {"t": 3})
+
+
+def test_whole_table_count_is_the_published_one_and_filtered_counts_run(tmp_path, monkeypatch):
+    import asyncio
+
+    from datasette.database import Database
+
+    snapshot = snapshot_database(tmp_path)
+    filtered = asyncio.run(snapshot.execute("select count(*) from t where a = 2"))
+    assert filtered.rows[0][0] == 2
+
+    async def no_sqlite(*args, **kwargs):
+        raise AssertionError("the whole table's count reached SQLite")
+
+    monkeypatch.setattr(Database, "execute", no_sqlite)
+    assert asyncio.run(snapshot.execute("select count(*) from t ")).rows[0][0] == 3
+
+
+def test_schema_answers_are_kept_per_snapshot_and_copied(tmp_path) -> None:
+    import asyncio
+
+    snapshot = snapshot_database(tmp_path)
+    hops = []
+    original = snapshot.execute_fn
+
+    async def counted(fn):
+        hops.append(fn)
+        return await original(fn)
+
+    snapshot.execute_fn = counted
+
+    async def twice() -> tuple[list[str], list[str]]:
+        first = await snapshot.table_columns("t")
+        first.append("changed by a caller")
+        return first, await snapshot.table_columns("t")
+
+    first, second = asyncio.run(twice())
+    assert second == ["a", "b"] and len(hops) == 1

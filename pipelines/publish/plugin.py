@@ -13,6 +13,7 @@ Registered by `pipelines.publish.serve`; `PUBLISH_DIR` is set there before Datas
 from __future__ import annotations
 
 import asyncio
+import copy
 import html
 import json
 import logging
@@ -27,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
-from datasette.database import Database, connections
+from datasette.database import Database, Results, connections
 from datasette.plugins import pm
+from datasette.utils import escape_sqlite
 from datasette.utils.asgi import Response, asgi_send_file
 
 from . import render
@@ -65,6 +67,11 @@ class SnapshotDatabase(Database):
         self.cached_hash = snapshot_id  # the snapshot id names the content; no file hashing
         self.cached_size = path.stat().st_size
         self._results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._schema: dict[tuple[Any, ...], Any] = {}
+        # The exact SQL of a table page's unfiltered count (views/table.py builds it so).
+        self._count_sql = {
+            f"select count(*) from {escape_sqlite(t)} ": n for t, n in counts.items()
+        }
 
     async def execute(
         self,
@@ -75,6 +82,8 @@ class SnapshotDatabase(Database):
         page_size: Any = None,
         log_sql_errors: bool = True,
     ) -> Any:
+        if sql in self._count_sql:  # a whole table's count, as published: no scan
+            return Results([(self._count_sql[sql],)], False, [("count(*)",)])
         key = _cache_key(sql, params, truncate, custom_time_limit, page_size)
         if key is not None and key in self._results:
             self._results.move_to_end(key)
@@ -83,7 +92,7 @@ class SnapshotDatabase(Database):
         results = await super().execute(
             sql, params, truncate, custom_time_limit, page_size, log_sql_errors
         )
-        costly = time.perf_counter() - started >= CACHE_MIN_S
+        costly = time.perf_counter() - started >= CACHE_MIN_S or "sqlite_master" in sql
         if key is not None and costly and len(results.rows) <= CACHE_MAX_ROWS:
             self._results[key] = results
             if len(self._results) > CACHE_ENTRIES:
@@ -103,6 +112,45 @@ class SnapshotDatabase(Database):
             return fn(conn)
 
         return await asyncio.get_event_loop().run_in_executor(self.ds.executor, in_thread)
+
+
+# Schema questions Datasette asks on every table page (about 15 thread hops and queries on
+# sqlite_master): a snapshot's schema never changes, so each answer is kept with the snapshot.
+SCHEMA_METHODS = (
+    "table_exists",
+    "table_names",
+    "table_columns",
+    "table_column_details",
+    "primary_keys",
+    "fts_table",
+    "label_column_for_table",
+    "foreign_keys_for_table",
+    "hidden_table_names",
+    "view_names",
+    "get_all_foreign_keys",
+    "get_table_definition",
+    "get_view_definition",
+)
+
+
+def _memoized(name: str) -> Any:
+    original = getattr(Database, name)
+
+    async def method(self: SnapshotDatabase, *args: Any, **kwargs: Any) -> Any:
+        key = (name, args, tuple(sorted(kwargs.items())))
+        try:
+            answer = self._schema[key]
+        except KeyError:
+            answer = self._schema[key] = await original(self, *args, **kwargs)
+        return copy.deepcopy(answer)  # callers may change what they get
+
+    method.__name__ = name
+    method.__doc__ = original.__doc__
+    return method
+
+
+for _name in SCHEMA_METHODS:
+    setattr(SnapshotDatabase, _name, _memoized(_name))
 
 
 def _cache_key(sql: str, params: Any, *options: Any) -> tuple[Any, ...] | None:
