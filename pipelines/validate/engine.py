@@ -214,7 +214,15 @@ class _Run:
             )
         else:
             query = f"SELECT {mid} FROM ({query})"
-        self.con.execute(f"CREATE OR REPLACE TABLE {ident(checked)} AS {query}")
+        # rows carry their `_row`: letting threads write in any order saves ~13 % CPU
+        # (publication keys SQLite's rowid on `_row`; the quarantine and errors are sorted)
+        row = self.con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {ident(checked)} AS {query}")
+        finally:
+            previous = "true" if row is None or row[0] in (True, "true") else "false"
+            self.con.execute(f"SET preserve_insertion_order = {previous}")
         return plans
 
     def check_rows(self, checked: str, mapping: dict[str, str | None]) -> list[str]:
@@ -270,7 +278,7 @@ def run_validation(
         rows_read = _count(con, checked)
         header_rows = " UNION ALL ".join(
             f"SELECT 1::BIGINT AS _row, {lit(e['champ'])} AS champ, {lit(e['type'])} AS type, "
-            f"{lit(e['message'])} AS message"
+            f"{lit(e['message'])} AS message, -1 AS _n"
             for e in header_errors
         )
         cell_rows = (
@@ -278,15 +286,12 @@ def run_validation(
             f"unnest(_errs) AS e, unnest(range(len(_errs))) AS n FROM {ident(checked)} "
             f"WHERE len(_errs) > 0)"
         )
-        if cross:
-            body = _merge_cross(run, checked, cell_rows, cross)
-        else:
-            body = f"SELECT _row, champ, type, message FROM ({cell_rows})"
+        body = _merge_cross(run, checked, cell_rows, cross) if cross else cell_rows
         con.execute(
             f"CREATE OR REPLACE TABLE {ident(errors)} AS SELECT CAST(_row AS BIGINT) AS _row, "
             f"CAST(champ AS VARCHAR) AS champ, CAST(type AS VARCHAR) AS type, "
             f"CAST(message AS VARCHAR) AS message FROM ("
-            + (f"{header_rows} UNION ALL " if header_rows else "") + body + ")"
+            + (f"{header_rows} UNION ALL " if header_rows else "") + body + ") ORDER BY _row, _n"
         )
         if cross:
             bad = run.temp("bad")
@@ -329,7 +334,7 @@ def _merge_cross(run: _Run, checked: str, cell_rows: str, cross: list[str]) -> s
     run.found = found
     parts = [cell_rows] + [f"SELECT *, 1000 AS _n FROM ({q})" for q in cross]
     run.con.execute(f"CREATE TEMP TABLE {ident(found)} AS " + " UNION ALL ".join(parts))
-    return f"SELECT _row, champ, type, message FROM {ident(found)}"
+    return f"SELECT _row, champ, type, message, _n FROM {ident(found)}"
 
 
 def _bad_rows(run: _Run, checked: str, bad: str) -> None:
