@@ -53,8 +53,10 @@ only the others go through the exact Python-compatible regexes. The source is sc
 once (without cross-row checks): failing rows keep their raw cells beside the typed
 ones, so the quarantine is written from them, and `source` may be a view over
 `read_csv` (the file is then read while it is checked). Error lists are built for
-failing rows only, per failing field. `benchmarks/validate.py` measures it against
-frictionless and DuckDB's raw read.
+failing rows only, per failing field. The checking scan lets DuckDB's threads write
+rows in any order (`preserve_insertion_order` off for that statement only): each row
+carries its `_row`, which orders the quarantine and errors and keys the published
+rowid. `benchmarks/validate.py` measures it against frictionless and DuckDB's raw read.
 """
 
 from __future__ import annotations
