@@ -15,7 +15,7 @@ import requests
 from pipelines.catalog import load_catalog, load_marts
 from pipelines.publish import publish_snapshot
 from tests.fixtures.publish.server import running_datasette
-from tests.fixtures.publish.warehouse import make_warehouse
+from tests.fixtures.publish.warehouse import duck, make_warehouse
 
 pytestmark = pytest.mark.slow
 CATALOG = Path(__file__).resolve().parent.parent / "catalog"
@@ -37,14 +37,6 @@ def get(url: str, path: str, **params) -> requests.Response:
     response = requests.get(url + path, params=params, timeout=30)
     assert response.status_code == 200, (path, response.status_code, response.text[:500])
     return response
-
-
-def duck(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_table_page_documents_the_columns_licence_and_counts(site) -> None:

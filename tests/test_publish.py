@@ -14,7 +14,7 @@ from pipelines.publish import publish_snapshot, read_pointer
 from pipelines.publish.plan import TablePlan
 from pipelines.publish.site import load_extras, tables_used
 from pipelines.publish.sqlite_copy import _prefetched, copy_table, create_indexes, sqlite_type
-from tests.fixtures.publish.warehouse import make_warehouse
+from tests.fixtures.publish.warehouse import duck, make_warehouse
 
 CATALOG = Path(__file__).resolve().parent.parent / "catalog"
 
@@ -36,14 +36,6 @@ def published(tmp_path_factory: pytest.TempPathFactory, catalogue, warehouse):
     datasets, marts = catalogue
     publish_dir = tmp_path_factory.mktemp("publish")
     return publish_dir, publish_snapshot(warehouse, datasets, marts, publish_dir)
-
-
-def duck(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_every_present_table_is_published_with_all_its_rows(warehouse, published) -> None:
