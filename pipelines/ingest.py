@@ -7,7 +7,7 @@ good data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ class CoreResult:
     report: ValidationReport
     published: bool  # False: the policy blocked it and the previous core table stays
     reason: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_metadata(self) -> dict[str, Any]:
         return {
@@ -133,14 +132,7 @@ def validate_core(resource: Resource, settings: Settings) -> CoreResult:
             promote(con, names)
         else:
             drop_staged(con, names)
-        kept = count_rows(con, names[0]) if table_exists(con, names[0]) else 0
-    return CoreResult(
-        table=names[0],
-        report=report,
-        published=allowed,
-        reason=reason,
-        extra={"core_rows_now": kept},
-    )
+    return CoreResult(table=names[0], report=report, published=allowed, reason=reason)
 
 
 def build_mart_table(settings: Settings, table: str, sql: str) -> int:
