@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from ..warehouse import quote
 from .plan import TablePlan
 from .sqlite_copy import copy_table, create_fts, create_indexes
 
@@ -116,8 +117,7 @@ def _all_counts(db: sqlite3.Connection, tables: dict[str, int]) -> dict[str, int
     names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     for name in names:
         if name not in counts:
-            quoted = '"' + name.replace('"', '""') + '"'
-            counts[name] = db.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]
+            counts[name] = db.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0]
     return counts
 
 
