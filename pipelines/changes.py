@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from .fetch import CHUNK, _session, sha256_file
+from .fetch import CHUNK, http_session, sha256_file
 
 LADDER_HOURS: tuple[float, ...] = (12.0, 24.0, 7 * 24.0, 30 * 24.0)
 STATE_FILE = "changes.json"
@@ -69,7 +69,7 @@ def _headers(response: requests.Response) -> dict[str, Any]:
 def _probe_http(
     url: str, previous: dict[str, Any], timeout: float, retries: int, backoff: float
 ) -> Probe:
-    with _session(retries, backoff) as session:
+    with http_session(retries, backoff) as session:
         head = session.head(url, timeout=timeout, allow_redirects=True)
         if head.status_code < 400:
             current = _headers(head)

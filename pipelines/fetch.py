@@ -92,7 +92,8 @@ def _keep(dest_dir: Path, tmp: Path, sha: str, suffix: str, previous: dict) -> t
     return final, True
 
 
-def _session(retries: int, backoff: float) -> requests.Session:
+def http_session(retries: int, backoff: float) -> requests.Session:
+    """A session retrying timeouts, connection errors and 5xx with backoff; never 4xx."""
     retry = Retry(
         total=retries,
         connect=retries,
@@ -122,7 +123,7 @@ def _fetch_http(
             headers["If-Modified-Since"] = previous["last_modified"]
     started = time.monotonic()
     try:
-        with _session(retries, backoff) as session:
+        with http_session(retries, backoff) as session:
             response = session.get(url, headers=headers, timeout=timeout, stream=True)
             if response.status_code == 304 and previous.get("path"):
                 response.close()
