@@ -44,7 +44,11 @@ class Resource:
     sample_path: Path
     format: str
     schema: dict[str, Any]
-    online_url: str | None = None
+    online_url: str | None = None  # may hold `${VAR}` placeholders (url_template.py)
+    online_headers: dict[str, str] = field(default_factory=dict)
+    online_read: dict[str, Any] = field(default_factory=dict)  # merged over read_options
+    online_pagination: str | None = None
+    offline_only_reason: str | None = None  # why there is no online_url
     read_options: dict[str, Any] = field(default_factory=dict)
     facets: tuple[str, ...] = ()
     fts: tuple[str, ...] = ()
@@ -203,6 +207,10 @@ def load_dataset(path: Path, root: Path | None = None) -> Dataset:
                 format=spec.get("format") or Path(spec["path"]).suffix.lstrip(".") or "csv",
                 schema=schema,
                 online_url=res_ext.get("online_url"),
+                online_headers=dict(res_ext.get("online_headers", {})),
+                online_read=dict(res_ext.get("online_read", {})),
+                online_pagination=res_ext.get("online_pagination"),
+                offline_only_reason=res_ext.get("offline_only_reason"),
                 read_options=dict(res_ext.get("read", {})),
                 facets=tuple(res_ext.get("facets", ())),
                 fts=tuple(res_ext.get("fts", ())),

@@ -5,6 +5,11 @@ source is not downloaded again; where the server gives neither, the sha256 of th
 decides whether anything changed. Transient failures (timeouts, connection errors, 5xx) are
 retried with backoff; 4xx never are. Every snapshot is kept under `dest_dir` with a
 `state.json` remembering the last good fetch.
+
+An online source may name environment variables (`${OPENAGENDA_KEY}`) in its URL and
+headers (see `url_template.py`): they are filled at request time, and the template, never
+the value, is what the state, the result and the errors record. A cursor-paginated API
+(`pagination="openagenda"`, see `fetch_pages.py`) is fetched page after page into one file.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .url_template import Filled, MissingVariableError, fill, redacted_http_logs
+
 STATE_FILE = "state.json"
 CHUNK = 1 << 20
 RETRY_STATUSES = (500, 502, 503, 504)
+USER_AGENT = "territoire-camp/0.1 (+open data kit)"
 
 
 class FetchError(RuntimeError):
@@ -47,6 +55,7 @@ class FetchResult:
     fetched_at: str
     etag: str | None = None
     last_modified: str | None = None
+    pages: int | None = None  # paginated APIs: how many pages were combined
 
     def to_metadata(self) -> dict[str, str | int | bool | None]:
         data = asdict(self)
@@ -112,10 +121,25 @@ def http_session(retries: int, backoff: float) -> requests.Session:
     return session
 
 
+def _advice(status: int) -> str:
+    if status >= 500:
+        return "the server is failing; it was retried, try again later"
+    if status in (401, 403):
+        return "check the API key set in the environment for this source"
+    return "check the URL in the descriptor (`x-camp.online_url`)"
+
+
 def _fetch_http(
-    url: str, dest_dir: Path, previous: dict, timeout: float, retries: int, backoff: float
+    url: str,
+    filled: Filled,
+    dest_dir: Path,
+    previous: dict,
+    timeout: float,
+    retries: int,
+    backoff: float,
 ) -> FetchResult:
-    headers = {"User-Agent": "territoire-camp/0.1 (+open data kit)"}
+    """`url` is the template recorded everywhere; `filled` is what is actually requested."""
+    headers = {"User-Agent": USER_AGENT, **filled.headers}
     if previous.get("source") == url:
         if previous.get("etag"):
             headers["If-None-Match"] = previous["etag"]
@@ -123,8 +147,8 @@ def _fetch_http(
             headers["If-Modified-Since"] = previous["last_modified"]
     started = time.monotonic()
     try:
-        with http_session(retries, backoff) as session:
-            response = session.get(url, headers=headers, timeout=timeout, stream=True)
+        with http_session(retries, backoff) as session, redacted_http_logs(filled):
+            response = session.get(filled.url, headers=headers, timeout=timeout, stream=True)
             if response.status_code == 304 and previous.get("path"):
                 response.close()
                 return FetchResult(
@@ -140,13 +164,9 @@ def _fetch_http(
                 )
             if response.status_code >= 400:
                 response.close()
-                advice = (
-                    "the server is failing; it was retried, try again later"
-                    if response.status_code >= 500
-                    else "check the URL in the descriptor (`x-camp.online_url`)"
-                )
                 raise FetchError(
-                    f"GET {url} answered HTTP {response.status_code} {response.reason}: {advice}",
+                    f"GET {url} answered HTTP {response.status_code} "
+                    f"{filled.redact(response.reason or '')}: {_advice(response.status_code)}",
                     source=url,
                     status=response.status_code,
                 )
@@ -163,9 +183,10 @@ def _fetch_http(
         elapsed = time.monotonic() - started
         raise FetchError(
             f"GET {url} failed after {retries} retries ({elapsed:.1f} s): "
-            f"{type(error).__name__}: {error}. Is the server up and the URL right?",
+            f"{type(error).__name__}: {filled.redact(str(error))}. "
+            "Is the server up and the URL right?",
             source=url,
-        ) from error
+        ) from None  # the chained exception would carry the filled URL
     sha = digest.hexdigest()
     path, changed = _keep(dest_dir, tmp, sha, suffix, previous)
     return FetchResult(
@@ -209,15 +230,35 @@ def fetch(
     timeout: float = 60.0,
     retries: int = 3,
     backoff: float = 0.5,
+    headers: dict[str, str] | None = None,
+    pagination: str | None = None,
+    where: str = "the descriptor",
 ) -> FetchResult:
-    """Fetch `source` into `dest_dir`, reusing the previous snapshot when nothing changed."""
+    """Fetch `source` into `dest_dir`, reusing the previous snapshot when nothing changed.
+
+    For an HTTP source, `${VAR}` in the URL and `headers` are filled from the environment
+    (`where` names the descriptor in the error when a variable is missing) and
+    `pagination` names a cursor-paginated API to fetch whole (`fetch_pages.PAGINATIONS`).
+    """
     dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    previous = read_state(dest_dir)
     text = str(source)
     if text.startswith(("http://", "https://")):
-        result = _fetch_http(text, dest_dir, previous, timeout, retries, backoff)
+        try:
+            filled = fill(text, headers, where)
+        except MissingVariableError as error:
+            raise FetchError(str(error), source=text) from None
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        previous = read_state(dest_dir)
+        if pagination:
+            from .fetch_pages import fetch_paginated  # it builds on this module
+
+            result = fetch_paginated(
+                pagination, text, filled, dest_dir, previous, timeout, retries, backoff
+            )
+        else:
+            result = _fetch_http(text, filled, dest_dir, previous, timeout, retries, backoff)
     else:
-        result = _fetch_local(Path(source), dest_dir, previous)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        result = _fetch_local(Path(source), dest_dir, read_state(dest_dir))
     _write_state(dest_dir, result)
     return result

@@ -51,11 +51,23 @@ class CoreResult:
         }
 
 
+def is_online_source(resource: Resource, settings: Settings) -> bool:
+    return bool(settings.is_online(resource.dataset) and resource.online_url)
+
+
 def source_for(resource: Resource, settings: Settings) -> str:
     """The committed sample, or the real online source when the settings ask for it."""
-    if settings.is_online(resource.dataset) and resource.online_url:
+    if is_online_source(resource, settings) and resource.online_url:
         return resource.online_url
     return str(resource.sample_path)
+
+
+def read_options_for(resource: Resource, settings: Settings) -> dict[str, Any]:
+    """The reader options; `online_read` overrides them for an online file of other shape."""
+    options = {"format": resource.format, **resource.read_options}
+    if is_online_source(resource, settings):
+        options.update(resource.online_read)
+    return options
 
 
 def raw_dir(resource: Resource, settings: Settings) -> Path:
@@ -64,9 +76,15 @@ def raw_dir(resource: Resource, settings: Settings) -> Path:
 
 def ingest_raw(resource: Resource, settings: Settings) -> RawResult:
     """Fetch the source, read it and replace the resource's raw table."""
-    fetched = fetch(source_for(resource, settings), raw_dir(resource, settings))
-    options = {"format": resource.format, **resource.read_options}
-    result = read_resource(fetched.path, options)
+    online = is_online_source(resource, settings)
+    fetched = fetch(
+        source_for(resource, settings),
+        raw_dir(resource, settings),
+        headers=resource.online_headers if online else None,
+        pagination=resource.online_pagination if online else None,
+        where=f"catalog/{resource.dataset}.yaml (resource `{resource.name}`)",
+    )
+    result = read_resource(fetched.path, read_options_for(resource, settings))
     table = resource.table("raw")
     with connect(settings.warehouse_path) as con:
         rows = load_frame(con, table, result.frame)
