@@ -158,3 +158,38 @@ def test_invalid_yaml_is_reported_with_the_file(tmp_path: Path) -> None:
     path.write_text("name: [unclosed\n")
     with pytest.raises(CatalogError, match=r"demo.yaml: not valid YAML"):
         load_dataset(path, root=tmp_path)
+
+
+RESOURCES = [(d.name, r) for d in load_catalog(CATALOG) for r in d.resources]
+RAW_GITHUB = re.compile(r"^https://raw\.githubusercontent\.com/[^/]+/[^/]+/([^/]+)/.+")
+
+
+@pytest.mark.parametrize(
+    "resource", [r for _, r in RESOURCES], ids=[f"{d}.{r.name}" for d, r in RESOURCES]
+)
+def test_every_resource_has_a_real_online_source_or_says_why_not(resource) -> None:
+    """Issue #3: a setting switches any dataset to its online source; none is guessed."""
+    if resource.online_url is None:
+        assert resource.offline_only_reason, f"{resource.table('raw')}: no online_url, no reason"
+        return
+    assert not resource.offline_only_reason
+    assert resource.online_url.startswith("https://"), resource.online_url
+    pinned = RAW_GITHUB.match(resource.online_url)
+    if resource.online_url.startswith("https://raw.githubusercontent.com/"):
+        assert pinned and re.fullmatch(r"[0-9a-f]{40}", pinned.group(1)), (
+            f"{resource.online_url}: pin raw GitHub files to a 40-hex commit, not a branch or tag"
+        )
+    # A secret is named, never written: any key/token value is a `${VAR}` placeholder.
+    for name, value in resource.online_headers.items():
+        assert re.fullmatch(r"\$\{[A-Z][A-Z0-9_]*\}", value), f"header {name}: {value!r}"
+    assert not re.search(r"[?&](key|token|apikey)=(?!\$\{)", resource.online_url, re.I)
+
+
+def test_a_descriptor_cannot_give_both_an_online_url_and_a_reason(tmp_path: Path) -> None:
+    spec = yaml.safe_load((CATALOG / "voirie_montpellier.yaml").read_text(encoding="utf-8"))
+    spec["resources"][0]["x-camp"]["offline_only_reason"] = "no online source for this one"
+    path = tmp_path / "catalog" / "voirie_montpellier.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"resources\[0\]\.x-camp"):
+        load_dataset(path, root=ROOT)
