@@ -2,7 +2,9 @@
 
 `probe` asks a source for its headers (HEAD: ETag, Last-Modified, Content-Length) and
 compares them with what the last fetch processed; where the server gives no validator, a
-conditional GET and the sha256 of the body decide. Local files compare size and sha256.
+conditional GET and the sha256 of the body decide. A paginated API (no validator spans its
+pages) is read whole and the sha256 of the combined listing decides, as the fetch does. Local
+files compare size and sha256. `${VAR}` in the URL and headers is filled as for a fetch.
 `next_interval` adapts how often a source is probed to how often it really changes: each
 check that finds nothing new moves one step up the ladder (12 h → 1 d → 7 d → 30 d), a
 change brings it back to the first step. No Dagster here: the sensor wraps it.
@@ -19,7 +21,8 @@ from typing import Any
 
 import requests
 
-from .fetch import CHUNK, http_session, sha256_file
+from .fetch import CHUNK, FetchError, http_session, sha256_file
+from .url_template import Filled, MissingVariableError, fill, redacted_http_logs
 
 LADDER_HOURS: tuple[float, ...] = (12.0, 24.0, 7 * 24.0, 30 * 24.0)
 STATE_FILE = "changes.json"
@@ -66,11 +69,34 @@ def _headers(response: requests.Response) -> dict[str, Any]:
     }
 
 
-def _probe_http(
-    url: str, previous: dict[str, Any], timeout: float, retries: int, backoff: float
+def _probe_pages(
+    url: str,
+    filled: Filled,
+    pagination: str,
+    previous: dict[str, Any],
+    timeout: float,
+    retries: int,
+    backoff: float,
 ) -> Probe:
-    with http_session(retries, backoff) as session:
-        head = session.head(url, timeout=timeout, allow_redirects=True)
+    from .fetch_pages import download_pages  # it builds on fetch, as this module does
+
+    data, _ = download_pages(pagination, url, filled, timeout, retries, backoff)
+    current = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return Probe(url, differs(previous, current) is not False, current, 200, method="pages")
+
+
+def _probe_http(
+    url: str,
+    filled: Filled,
+    previous: dict[str, Any],
+    timeout: float,
+    retries: int,
+    backoff: float,
+) -> Probe:
+    """`url` is the template, named in results; `filled` is what is actually requested."""
+    with http_session(retries, backoff) as session, redacted_http_logs(filled):
+        session.headers.update(filled.headers)
+        head = session.head(filled.url, timeout=timeout, allow_redirects=True)
         if head.status_code < 400:
             current = _headers(head)
             verdict = differs(previous, current)
@@ -88,7 +114,9 @@ def _probe_http(
             conditional["If-None-Match"] = previous["etag"]
         if previous.get("last_modified"):
             conditional["If-Modified-Since"] = previous["last_modified"]
-        with session.get(url, headers=conditional, timeout=timeout, stream=True) as response:
+        with session.get(
+            filled.url, headers=conditional, timeout=timeout, stream=True
+        ) as response:
             if response.status_code == 304:
                 return Probe(url, False, dict(previous), 304, method="get")
             if response.status_code >= 400:
@@ -111,6 +139,9 @@ def probe(
     source: str,
     previous: dict[str, Any],
     *,
+    headers: dict[str, str] | None = None,
+    pagination: str | None = None,
+    where: str = "the descriptor",
     timeout: float = 30.0,
     retries: int = 3,
     backoff: float = 0.5,
@@ -118,14 +149,23 @@ def probe(
     """Has `source` changed since `previous` (a fetch state or an earlier fingerprint)?
 
     Transient errors (5xx, timeouts, connection resets) are retried with backoff; a source
-    that still cannot be asked gives `changed=None` and the error.
+    that still cannot be asked gives `changed=None` and the error. `headers` and
+    `pagination` are the resource's `online_headers` and `online_pagination`.
     """
     if not source.startswith(("http://", "https://")):
         return _probe_file(Path(source), previous)
     try:
-        return _probe_http(source, previous, timeout, retries, backoff)
+        filled = fill(source, headers, where)
+    except MissingVariableError as error:
+        return Probe(source, None, error=str(error))
+    try:
+        if pagination:
+            return _probe_pages(source, filled, pagination, previous, timeout, retries, backoff)
+        return _probe_http(source, filled, previous, timeout, retries, backoff)
+    except FetchError as error:
+        return Probe(source, None, http_status=error.status, error=str(error), method="pages")
     except requests.RequestException as error:
-        return Probe(source, None, error=f"{type(error).__name__}: {error}")
+        return Probe(source, None, error=f"{type(error).__name__}: {filled.redact(str(error))}")
 
 
 def next_interval(hours: float | None, changed: bool) -> float:

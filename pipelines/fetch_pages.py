@@ -125,6 +125,27 @@ def fetch_openagenda(
 PAGINATIONS = {"openagenda": fetch_openagenda}
 
 
+def download_pages(
+    pagination: str,
+    template: str,
+    filled: Filled,
+    timeout: float,
+    retries: int,
+    backoff: float,
+) -> tuple[bytes, int]:
+    """Every page combined, as the stable bytes that are kept (and hashed); the page count."""
+    if pagination not in PAGINATIONS:
+        raise FetchError(
+            f"unknown pagination {pagination!r} for {template}; "
+            f"known: {', '.join(sorted(PAGINATIONS))}",
+            source=template,
+        )
+    with http_session(retries, backoff) as session, redacted_http_logs(filled):
+        combined, pages = PAGINATIONS[pagination](session, template, filled, timeout)
+    # Stable bytes: the same events give the same sha256, so "changed" means changed.
+    return json.dumps(combined, ensure_ascii=False, indent=1).encode("utf-8"), pages
+
+
 def fetch_paginated(
     pagination: str,
     template: str,
@@ -136,16 +157,7 @@ def fetch_paginated(
     backoff: float,
 ) -> FetchResult:
     """Fetch every page, then keep the combined file unless its content is unchanged."""
-    if pagination not in PAGINATIONS:
-        raise FetchError(
-            f"unknown pagination {pagination!r} for {template}; "
-            f"known: {', '.join(sorted(PAGINATIONS))}",
-            source=template,
-        )
-    with http_session(retries, backoff) as session, redacted_http_logs(filled):
-        combined, pages = PAGINATIONS[pagination](session, template, filled, timeout)
-    # Stable bytes: the same events give the same sha256, so "changed" means changed.
-    data = json.dumps(combined, ensure_ascii=False, indent=1).encode("utf-8")
+    data, pages = download_pages(pagination, template, filled, timeout, retries, backoff)
     tmp = dest_dir / f".download-{time.time_ns()}.part"
     tmp.write_bytes(data)
     sha = hashlib.sha256(data).hexdigest()

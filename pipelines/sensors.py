@@ -81,7 +81,14 @@ def evaluate(
             if not watch.is_due(now):
                 continue
             source, processed = _source(resource, settings)
-            result = prober(source, processed or watch.fingerprint)
+            online = source == resource.online_url
+            result = prober(
+                source,
+                processed or watch.fingerprint,
+                headers=resource.online_headers if online else None,
+                pagination=resource.online_pagination if online else None,
+                where=f"catalog/{resource.dataset}.yaml (resource `{resource.name}`)",
+            )
             probes[key] = result
             watches[key] = watch.after(result, now)
             if result.changed:

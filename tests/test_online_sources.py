@@ -227,3 +227,32 @@ def test_a_switched_gtfs_feed_is_read_with_the_online_reader_options(
     monkeypatch.setenv("CAMP_ONLINE", "gtfs_star")
     online = ingest_raw(resource, get_settings())
     assert "extension" not in online.detection and online.rows == offline.rows
+
+
+def test_the_change_probe_pages_with_the_key_like_the_fetch(
+    agenda_api: FakeOpenAgenda, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.changes import probe
+
+    monkeypatch.setenv("OPENAGENDA_KEY", KEY)
+    fetched = fetch(agenda_api.url, tmp_path, headers=HEADERS, pagination="openagenda")
+    previous = json.loads((tmp_path / STATE_FILE).read_text())
+
+    same = probe(agenda_api.url, previous, headers=HEADERS, pagination="openagenda")
+    assert (same.changed, same.fingerprint["sha256"]) == (False, fetched.sha256)
+    assert all(headers.get("key") == KEY for _, headers in agenda_api.requests)
+
+    agenda_api.pages[-1] = agenda_api.pages[-1][1:]  # one event gone from the last page
+    moved = probe(agenda_api.url, previous, headers=HEADERS, pagination="openagenda")
+    assert moved.changed is True and moved.error is None
+
+    monkeypatch.setenv("OPENAGENDA_KEY", "wrong-key")
+    refused = probe(agenda_api.url, previous, headers=HEADERS, pagination="openagenda")
+    assert (refused.changed, refused.http_status) == (None, 403)
+    assert "wrong-key" not in json.dumps(refused.to_dict())
+
+    monkeypatch.delenv("OPENAGENDA_KEY")
+    requests_before = len(agenda_api.requests)
+    unset = probe(agenda_api.url, previous, headers=HEADERS, pagination="openagenda")
+    assert unset.changed is None and "OPENAGENDA_KEY" in unset.error
+    assert len(agenda_api.requests) == requests_before, "no request without the key"
