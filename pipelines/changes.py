@@ -114,9 +114,7 @@ def _probe_http(
             conditional["If-None-Match"] = previous["etag"]
         if previous.get("last_modified"):
             conditional["If-Modified-Since"] = previous["last_modified"]
-        with session.get(
-            filled.url, headers=conditional, timeout=timeout, stream=True
-        ) as response:
+        with session.get(filled.url, headers=conditional, timeout=timeout, stream=True) as response:
             if response.status_code == 304:
                 return Probe(url, False, dict(previous), 304, method="get")
             if response.status_code >= 400:
