@@ -154,3 +154,34 @@ def test_schema_answers_are_kept_per_snapshot_and_copied(tmp_path) -> None:
 
     first, second = asyncio.run(twice())
     assert second == ["a", "b"] and len(hops) == 1
+
+
+COSTLY_SQL = (  # about 0.1 s of SQLite CPU, on any table
+    "with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000) "
+    "select count(*) from c"
+)
+
+
+def test_results_cached_for_their_cpu_time_not_their_wait(tmp_path) -> None:
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    snapshot = snapshot_database(tmp_path)
+    snapshot.ds.executor.shutdown()
+    snapshot.ds.executor = ThreadPoolExecutor(max_workers=1)  # one SQL thread to queue on
+    busy = threading.Event()
+
+    def hold_the_thread(conn) -> None:
+        busy.wait(0.5)
+
+    async def queued_cheap_query() -> None:
+        blocker = asyncio.ensure_future(snapshot.execute_fn(hold_the_thread))
+        cheap = await snapshot.execute("select a, b from t where a = 2")  # waits ~0.5 s
+        assert len(cheap.rows) == 2
+        await blocker
+        await snapshot.execute(COSTLY_SQL)
+
+    asyncio.run(queued_cheap_query())
+    cached = [key[0] for key in snapshot._results]
+    assert cached == [COSTLY_SQL]

@@ -1,10 +1,15 @@
-"""Render a table page's rows in one Python pass instead of Datasette's Jinja loop.
+"""Table page rows: the cells Datasette would build and the HTML it would write, in one pass.
 
-Datasette 0.65 renders `_table.html` with an async Jinja environment: every cell of a
-100-row page costs an awaited attribute lookup, a `to_css_class` call and an escape, which
-made the HTML table page the slowest request of the published site. `templates/_table.html`
-is Datasette's own template whose body loop is replaced by the `camp_table_body` filter below;
-the cells, classes and escaping are the same.
+Datasette 0.65 builds a table page's cells in `display_columns_and_rows`, asking every
+`render_cell` plugin, `is_url` and the units metadata about each of the 1,800 cells of a
+100-row page, then renders them with an async Jinja loop (an awaited lookup, a `to_css_class`
+call and an escape per cell). Together they were most of a table page's CPU time.
+
+- `display_columns_and_rows` builds the same cells when nothing can change them per cell (no
+  `render_cell` plugin left, see `plugin._skip_markdown_cells`; no units; no expanded foreign
+  key or binary value) and hands every other case to Datasette's own function.
+- `templates/_table.html` is Datasette's own template whose body loop is the `camp_table_body`
+  filter below; the cells, classes and escaping are the same.
 """
 
 from __future__ import annotations
@@ -14,11 +19,121 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from datasette.utils import to_css_class
+from datasette.plugins import pm
+from datasette.utils import is_url, path_from_row_pks, to_css_class, truncate_url
+from datasette.views import table as table_view
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
 TEMPLATES = Path(__file__).with_name("templates")
+DATASETTE_CELLS = table_view.display_columns_and_rows
+NBSP = Markup("&nbsp;")
+_TYPE_NAMES = {int: "int", float: "float", str: "str", type(None): "none"}
+
+
+class _Unusual(Exception):
+    """A value only Datasette's own cell builder renders (bytes, expanded foreign key)."""
+
+
+async def display_columns_and_rows(
+    datasette: Any,
+    database_name: str,
+    table_name: str,
+    description: Any,
+    rows: Any,
+    link_column: bool = False,
+    truncate_cells: int = 0,
+    sortable_columns: Any = None,
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Datasette's `display_columns_and_rows`, with plain cells built without per-cell hooks."""
+    args = (datasette, database_name, table_name, description, rows)
+    options = {
+        "link_column": link_column,
+        "truncate_cells": truncate_cells,
+        "sortable_columns": sortable_columns,
+    }
+    if pm.hook.render_cell.get_hookimpls():
+        return await DATASETTE_CELLS(*args, **options)
+    table_metadata = datasette.table_metadata(database_name, table_name)
+    if table_metadata.get("units"):
+        return await DATASETTE_CELLS(*args, **options)
+    db = datasette.databases[database_name]
+    pks = await db.primary_keys(table_name)
+    # Datasette's function for the headers (no row: no cell is built there).
+    columns, _ = await DATASETTE_CELLS(*args[:4], [], **options)
+    names = [r[0] for r in description]
+    try:
+        cell_rows = _cell_rows(
+            rows,
+            names,
+            pks,
+            link_column,
+            truncate_cells,
+            datasette.urls.table(database_name, table_name),
+        )
+    except _Unusual:
+        return await DATASETTE_CELLS(*args, **options)
+    return columns, cell_rows
+
+
+def _cell_rows(
+    rows: Any,
+    names: list[str],
+    pks: list[str],
+    link_column: bool,
+    truncate_cells: int,
+    table_path: str,
+) -> list[Any]:
+    skipped = pks[0] if link_column and len(pks) == 1 else None
+    link_name = pks[0] if len(pks) == 1 else "Link"
+    cell_rows = []
+    for row in rows:
+        cells = []
+        if link_column:
+            pk_path = path_from_row_pks(row, pks, not pks, False)
+            cells.append(
+                {
+                    "column": link_name,
+                    "value_type": "pk",
+                    "is_special_link_column": len(pks) != 1,
+                    "raw": pk_path,
+                    "value": Markup(
+                        f'<a href="{table_path}/{path_from_row_pks(row, pks, not pks)}">'
+                        f"{escape(pk_path)}</a>"
+                    ),
+                }
+            )
+        for value, column in zip(row, names, strict=False):
+            if column == skipped:
+                continue
+            cells.append(
+                {
+                    "column": column,
+                    "value": _display(value, truncate_cells),
+                    "raw": value,
+                    "value_type": _TYPE_NAMES.get(type(value)) or type(value).__name__,
+                }
+            )
+        cell_rows.append(table_view.Row(cells))
+    return cell_rows
+
+
+def _display(value: Any, truncate_cells: int) -> Any:
+    """A plain cell's display value, by Datasette's rules (`views/table.py`)."""
+    if value is None or value == "":
+        return NBSP
+    if isinstance(value, (bytes, dict)):
+        raise _Unusual
+    text = str(value)
+    if isinstance(value, str) and "http" in value and is_url(value.strip()):
+        return _url_cell(value.strip(), truncate_cells)  # a URL always holds "http"
+    if truncate_cells and len(text) > truncate_cells:
+        return text[:truncate_cells] + "\u2026"
+    return text
+
+
+def _url_cell(url: str, truncate_cells: int) -> Markup:
+    return Markup(f'<a href="{escape(url)}">{escape(truncate_url(url, truncate_cells))}</a>')
 
 
 @lru_cache(maxsize=4096)
@@ -37,6 +152,11 @@ def table_body(rows: Iterable[Iterable[dict[str, Any]]]) -> Markup:
             parts.append("</td>")
         parts.append("</tr>\n")
     return Markup("".join(parts))
+
+
+def use_plain_cells() -> None:
+    """Make the table view build its cells with `display_columns_and_rows` above."""
+    table_view.display_columns_and_rows = display_columns_and_rows
 
 
 def install(env: Environment) -> None:
