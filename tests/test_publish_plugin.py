@@ -185,3 +185,47 @@ def test_results_cached_for_their_cpu_time_not_their_wait(tmp_path) -> None:
     asyncio.run(queued_cheap_query())
     cached = [key[0] for key in snapshot._results]
     assert cached == [COSTLY_SQL]
+
+
+def test_schema_refresh_runs_again_only_after_a_swap(monkeypatch) -> None:
+    import asyncio
+
+    from datasette.app import Datasette
+
+    from pipelines.publish import plugin
+
+    ds = Datasette([])
+    refreshes = []
+
+    async def counted() -> None:
+        refreshes.append(plugin.STATE.snapshot_id)
+
+    ds.refresh_schemas = counted
+    monkeypatch.setattr(plugin.STATE, "snapshot_id", "s1")
+    plugin._refresh_schemas_on_change(ds)
+    asyncio.run(ds.refresh_schemas())
+    asyncio.run(ds.refresh_schemas())
+    monkeypatch.setattr(plugin.STATE, "snapshot_id", "s2")
+    asyncio.run(ds.refresh_schemas())
+    assert refreshes == ["s1", "s2"]
+
+
+def test_remembered_table_permissions_still_deny(monkeypatch) -> None:
+    import asyncio
+
+    from datasette.app import Datasette
+
+    from pipelines.publish import plugin
+
+    private = {"databases": {"camp": {"tables": {"t": {"allow": {"id": "root"}}}}}}
+    monkeypatch.setattr(plugin.STATE, "answers", {})
+    ds = Datasette([], metadata=private)
+    plugin._memoize_metadata(ds)
+
+    async def allowed(actor: dict | None) -> bool | None:
+        return await ds.permission_allowed(actor, "view-table", ("camp", "t"), default=None)
+
+    assert ds._table_permission_allows("camp", "t") == [{"id": "root"}]
+    assert asyncio.run(allowed(None)) is False
+    assert asyncio.run(allowed(None)) is False  # answered from memory: still denied
+    assert asyncio.run(allowed({"id": "root"})) is True

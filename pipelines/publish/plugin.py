@@ -320,34 +320,71 @@ class _NoCellRenderer:
 
 
 def _memoize_metadata(datasette: Any) -> None:
-    """Datasette merges every metadata source on each call, and a table page calls it about
-    15 times per cell (render_cell plugins ask for their config); the sources change only on a
-    swap, so the answers are kept until then.
+    """Datasette merges every metadata source on each call: `metadata()` about 15 times per
+    cell when render_cell plugins ask for their config, and `_table_permission_allows` (a deep
+    copy of all the metadata, three times per table page, for the view-table check). The
+    sources change only on a swap, so the answers are kept until then.
     """
     original = datasette.metadata
+    table_allows = datasette._table_permission_allows
 
     def metadata(
         key: Any = None, database: Any = None, table: Any = None, fallback: bool = True
     ) -> Any:
-        index = (key, database, table, fallback)
+        index = ("metadata", key, database, table, fallback)
         try:
-            return STATE.answers[index]
-        except KeyError:
-            pass
+            hash(index)
         except TypeError:  # unhashable arguments: ask Datasette
             return original(key=key, database=database, table=table, fallback=fallback)
-        answer = original(key=key, database=database, table=table, fallback=fallback)
-        if len(STATE.answers) > 100_000:
-            STATE.answers.clear()
-        STATE.answers[index] = answer
-        return answer
+        return _remembered(
+            index, lambda: original(key=key, database=database, table=table, fallback=fallback)
+        )
+
+    def _table_permission_allows(database: str, table: str) -> list[Any]:
+        # A list of the `allow` blocks that apply, which callers only read.
+        return _remembered(("allows", database, table), lambda: table_allows(database, table))
 
     datasette.metadata = metadata
+    datasette._table_permission_allows = _table_permission_allows
+
+
+def _remembered(index: tuple[Any, ...], answer: Any) -> Any:
+    """`STATE.answers[index]`, computed by `answer()` the first time after a swap."""
+    try:
+        return STATE.answers[index]
+    except KeyError:
+        pass
+    value = answer()
+    if len(STATE.answers) > 100_000:
+        STATE.answers.clear()
+    STATE.answers[index] = value
+    return value
+
+
+def _refresh_schemas_on_change(datasette: Any) -> None:
+    """Refresh Datasette's schema tables only when what is served changed.
+
+    Datasette asks every database for its schema version before each request (four SQL
+    thread hops here: its `_internal` table, `_internal`, `_memory`, the snapshot). A snapshot
+    never changes, `_internal` is written only by this refresh and nothing here writes to
+    `_memory`: the answer can only change with a swap, or a database added by a plugin.
+    """
+    original = datasette.refresh_schemas
+    refreshed_for: list[Any] = [None]
+
+    async def refresh_schemas() -> None:
+        served = (STATE.snapshot_id, tuple(datasette.databases))
+        if served != refreshed_for[0]:
+            await original()
+            refreshed_for[0] = served
+
+    datasette.refresh_schemas = refresh_schemas
 
 
 @hookimpl
 def startup(datasette: Any) -> None:
     _memoize_metadata(datasette)
+    _refresh_schemas_on_change(datasette)
     render.use_plain_cells()
     refresh(datasette)
     _freeze_startup_objects()

@@ -120,13 +120,17 @@ def _cell_rows(
 
 def _display(value: Any, truncate_cells: int) -> Any:
     """A plain cell's display value, by Datasette's rules (`views/table.py`)."""
-    if value is None or value == "":
+    kind = type(value)
+    if kind is int or kind is float:  # the most common cells: never a URL, never ""
+        text = str(value)
+    elif value is None or value == "":
         return NBSP
-    if isinstance(value, (bytes, dict)):
+    elif isinstance(value, (bytes, dict)):
         raise _Unusual
-    text = str(value)
-    if isinstance(value, str) and "http" in value and is_url(value.strip()):
-        return _url_cell(value.strip(), truncate_cells)  # a URL always holds "http"
+    else:
+        text = str(value)
+        if "http" in text and is_url(text.strip()):  # a URL always holds "http"
+            return _url_cell(text.strip(), truncate_cells)
     if truncate_cells and len(text) > truncate_cells:
         return text[:truncate_cells] + "\u2026"
     return text
@@ -141,15 +145,31 @@ def _column_class(column: str, value_type: str) -> str:
     return f'<td class="col-{escape(to_css_class(column))} type-{escape(value_type)}">'
 
 
+def _escaped(value: Any) -> str:
+    """`markupsafe.escape(value)`, without building a Markup for plain text that has nothing
+    to escape (most cells)."""
+    if (
+        type(value) is str
+        and "&" not in value
+        and "<" not in value
+        and ">" not in value
+        and "'" not in value
+        and '"' not in value
+    ):
+        return value
+    return escape(value)
+
+
 def table_body(rows: Iterable[Iterable[dict[str, Any]]]) -> Markup:
     """The `<tr>` rows of a table page, as `_table.html` would write them."""
     parts: list[str] = []
     for row in rows:
         parts.append("<tr>")
-        for cell in row:
-            parts.append(_column_class(str(cell["column"]), str(cell["value_type"])))
-            parts.append(escape(cell["value"]))
-            parts.append("</td>")
+        parts.extend(
+            f"{_column_class(str(cell['column']), str(cell['value_type']))}"
+            f"{_escaped(cell['value'])}</td>"
+            for cell in row
+        )
         parts.append("</tr>\n")
     return Markup("".join(parts))
 
