@@ -114,6 +114,18 @@ def test_full_text_search_ignores_accents_and_case(published) -> None:
     assert plain == accented == expected > 0
 
 
+def test_every_full_text_index_agrees_with_its_table(published) -> None:
+    """FTS5's own check, against the content table too (rank 1): every row is indexed once."""
+    _, snapshot = published
+    db = sqlite3.connect(snapshot.path)
+    names = [
+        r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE sql LIKE '%USING fts5%'")
+    ]
+    assert "core_decp__marches_fts" in names
+    for fts in names:
+        db.execute(f'INSERT INTO "{fts}" ("{fts}", rank) VALUES (\'integrity-check\', 1)')
+
+
 def test_downloads_and_datapackage_describe_the_tables(published, warehouse) -> None:
     _, snapshot = published
     folder = snapshot.folder / "downloads"

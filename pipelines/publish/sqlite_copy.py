@@ -144,8 +144,10 @@ def create_indexes(
     for entry in indexes:
         columns = [entry] if isinstance(entry, str) else list(entry)
         columns = [c for c in dict.fromkeys(columns) if c in present]
-        if not columns or columns[0] == "_row" or columns[0] != (
-            entry if isinstance(entry, str) else entry[0]
+        if (
+            not columns
+            or columns[0] == "_row"
+            or columns[0] != (entry if isinstance(entry, str) else entry[0])
         ):
             continue
         index = f"idx_{table}__{'__'.join(columns)}"
@@ -156,7 +158,12 @@ def create_indexes(
 
 
 def create_fts(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> str | None:
-    """An external-content FTS5 index (diacritics removed) that Datasette detects."""
+    """An external-content FTS5 index (diacritics removed) that Datasette detects.
+
+    `columnsize=0`: no per-row token counts (a shadow table of one row per row, 40 % of the
+    build). Datasette's `_search` only filters with MATCH; ranking with bm25() still works in
+    SQL, it re-tokenizes the matched rows instead.
+    """
     present = {row[1] for row in db.execute(f"PRAGMA table_info({quote(table)})")}
     chosen = [c for c in columns if c in present]
     if not chosen:
@@ -165,7 +172,7 @@ def create_fts(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> st
     cols = ", ".join(quote(c) for c in chosen)
     db.execute(
         f"CREATE VIRTUAL TABLE {quote(fts)} USING fts5({cols}, content={quote(table)}, "
-        f"content_rowid='rowid', tokenize='{FTS_TOKENIZER}')"
+        f"content_rowid='rowid', columnsize=0, tokenize='{FTS_TOKENIZER}')"
     )
-    db.execute(f"INSERT INTO {quote(fts)} (rowid, {cols}) SELECT rowid, {cols} FROM {quote(table)}")
+    db.execute(f"INSERT INTO {quote(fts)} ({quote(fts)}) VALUES ('rebuild')")
     return fts
