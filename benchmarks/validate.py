@@ -128,10 +128,14 @@ def run_ours(path: str) -> dict[str, Any]:
         started = time.perf_counter()
         # one pass over the file: the engine reads the CSV through this view while it
         # checks it (the pipeline passes a loaded table instead; same engine, same SQL).
-        # ORDINALITY numbers the records in file order (header = line 1), without a window.
+        # ORDINALITY numbers the records in file order (header = line 1), without a window,
+        # but makes the reader single-threaded, and with it every operator fed by it:
+        # MATERIALIZED buffers the numbered cells (uncompressed, in memory) so the checks
+        # and the writes run on every core (1M rows: checking scan 2.35 -> 1.3 s).
         con.execute(
-            f"CREATE VIEW src AS SELECT * EXCLUDE (ordinality), CAST(ordinality + 1 AS BIGINT) "
-            f"AS _row FROM read_csv('{path}', all_varchar=true) WITH ORDINALITY"
+            f"CREATE VIEW src AS WITH numbered AS MATERIALIZED (SELECT * EXCLUDE (ordinality), "
+            f"CAST(ordinality + 1 AS BIGINT) AS _row FROM read_csv('{path}', all_varchar=true) "
+            f"WITH ORDINALITY) SELECT * FROM numbered"
         )
         read = time.perf_counter() - started
         report = validate_table(con, "src", schema, valid="v", quarantine="q", errors="e")

@@ -71,7 +71,9 @@ def ragged_row_errors(source: str, notes: Sequence[str]) -> list[str]:
 
 
 def _item(field: str, check: Check, subst: Callable[[str], str]) -> tuple[str, str]:
-    cond = f"coalesce({subst(check.cond)}, FALSE)"
+    # only ever a WHEN condition or an OR term under one: NULL already counts as "passed"
+    # there, and a coalesce per check per row costs ~10 % of the checking scan
+    cond = f"({subst(check.cond)})"
     value = (
         f"CASE WHEN {cond} THEN {{'champ': {lit(field)}, 'type': {lit(check.type)}, "
         f"'message': {subst(check.message)}}} END"
