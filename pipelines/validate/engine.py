@@ -75,8 +75,8 @@ def _item(field: str, check: Check, subst: Callable[[str], str]) -> tuple[str, s
     # there, and a coalesce per check per row costs ~10 % of the checking scan
     cond = f"({subst(check.cond)})"
     value = (
-        f"CASE WHEN {cond} THEN {{'champ': {lit(field)}, 'type': {lit(check.type)}, "
-        f"'message': {subst(check.message)}}} END"
+        f"CASE WHEN {cond} THEN [{{'champ': {lit(field)}, 'type': {lit(check.type)}, "
+        f"'message': {subst(check.message)}}}] END"
     )
     return cond, value
 
@@ -123,6 +123,7 @@ class _Run:
         """
         fields = self.schema["fields"]
         selects, joins, blanks = ["s._row"], [], []
+        typings: list[str] = []  # typed values, computed on `r{i}` once `m{i}` is known
         groups: list[list[tuple[str, str]]] = []  # per field: (condition, error struct)
         plans: list[FieldPlan] = []
         communes: str | None | bool = False
@@ -145,8 +146,8 @@ class _Run:
                 selects.append(f"TRY_CAST(d{i}.typed AS {plan.sql_type}) AS t{i}")
                 selects.append(f"d{i}.errs AS p{i}")
             else:
-                typed = plan.typed.replace("§r", raw)
-                selects.append(f"CASE WHEN NOT {missing} THEN {typed} END AS t{i}")
+                typed = plan.typed.replace("§r", f"r{i}")
+                typings.append(f"CASE WHEN NOT m{i} THEN {typed} END AS t{i}")
             checks = list(plan.checks)
             kind = field.get("x-camp-check") if self.french_checks else None
             if kind:
@@ -181,14 +182,11 @@ class _Run:
             groups.append([_item(lat, pair, lambda text: text)])
         cell_errs = NO_ERRORS
         if groups:  # lists are built for failing rows only (NULL otherwise), per failing field
-            lists = [
-                f"CASE WHEN {' OR '.join(c for c, _ in group)} THEN "
-                f"list_filter([{', '.join(i for _, i in group)}], lambda x: x IS NOT NULL) END"
-                for group in groups
-            ]
+            # one single-item list per check, NULL when it passes: flatten skips NULLs
+            items = [item for group in groups for _, item in group]
             cell_errs = (
                 f"CASE WHEN {' OR '.join(c for group in groups for c, _ in group)} THEN "
-                f"flatten([{', '.join(lists)}]) END"
+                f"flatten([{', '.join(items)}]) END"
             )
         for i in range(len(fields)):
             if f"d{i}.errs AS p{i}" in selects:
@@ -202,6 +200,8 @@ class _Run:
             typed_cols.append(f"CAST({value} AS {plan.sql_type}) AS {ident(field['name'])}")
         mid = f"{', '.join(typed_cols)}, _row, CAST({cell_errs} AS {ERROR_TYPE}[]) AS _errs"
         query = f"SELECT {', '.join(selects)} FROM {self.source} AS s {' '.join(joins)}"
+        if typings:
+            query = f"SELECT *, {', '.join(typings)} FROM ({query})"
         if keep_raw:  # the list is built for failing rows only
             present = [i for i, f in enumerate(fields) if mapping[f["name"]] is not None]
             mid += "".join(f", r{i} AS _raw{i}" for i in present)
