@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.publish import SETTINGS, datasette_command
-from pipelines.publish.plugin import _cache_key, _without_cursor_facets
+from pipelines.publish.plugin import _without_cursor_facets
 from pipelines.publish.serve import _serve_params, _split_workers
+from pipelines.publish.snapshot_database import _cache_key
 
 
 @pytest.mark.parametrize(
@@ -107,7 +108,7 @@ def snapshot_database(tmp_path: Path):
 
     from datasette.app import Datasette
 
-    from pipelines.publish.plugin import SnapshotDatabase
+    from pipelines.publish.snapshot_database import SnapshotDatabase
 
     path = tmp_path / "camp.db"
     db = sqlite3.connect(path)
