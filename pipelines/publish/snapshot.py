@@ -92,12 +92,12 @@ def write_sqlite(
             if plan.name not in present:
                 missing.append(plan.name)
                 continue
-            db.execute("BEGIN")
             started = time.perf_counter()
-            tables[plan.name] = copy_table(
+            tables[plan.name] = copy_table(  # outside a transaction: it may split the copy
                 con, db, plan.name, row_key=plan.layer in ("core", "quarantine")
             )
             timings["load"] += time.perf_counter() - started
+            db.execute("BEGIN")
             started = time.perf_counter()
             create_indexes(db, plan.name, plan.indexes)
             timings["indexes"] += time.perf_counter() - started
