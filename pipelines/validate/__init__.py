@@ -52,11 +52,14 @@ Speed: plain shapes ("-12.5", "42", "2024-01-31") take a cheap-regex + cast fast
 only the others go through the exact Python-compatible regexes. The source is scanned
 once (without cross-row checks): failing rows keep their raw cells beside the typed
 ones, so the quarantine is written from them, and `source` may be a view over
-`read_csv` (the file is then read while it is checked). Error lists are built for
-failing rows only, per failing field. The checking scan lets DuckDB's threads write
+`read_csv` (the file is then read while it is checked; a view numbering lines WITH
+ORDINALITY reads on one thread, so materialise it as the benchmark does, or every
+check runs on that one thread too). Error lists are built for failing rows only, one
+single-item list per failed check. The checking scan lets DuckDB's threads write
 rows in any order (`preserve_insertion_order` off for that statement only): each row
 carries its `_row`, which orders the quarantine and errors and keys the published
-rowid. `benchmarks/validate.py` measures it against frictionless and DuckDB's raw read.
+rowid. `benchmarks/validate.py` measures it against frictionless, DuckDB's raw read
+and the floor (the same read with one TRY_CAST per field and no check).
 """
 
 from __future__ import annotations
