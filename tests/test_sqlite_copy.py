@@ -1,4 +1,6 @@
-"""Copying a large table with a helper process: same rows, same types, nothing left behind."""
+"""Large tables: rows copied with a helper process, FTS index built beside on a thread; same
+rows, same types, same index as the one-process path, and nothing left behind.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import duckdb
 import pytest
 
 from pipelines.publish import side_copy, sqlite_copy
-from pipelines.publish.sqlite_copy import copy_table
+from pipelines.publish.fts_beside import building_beside
+from pipelines.publish.sqlite_copy import copy_table, create_fts
 
 ROWS = 3000  # above the lowered split threshold, small enough for a fast test
 
@@ -107,3 +110,78 @@ def test_a_failing_helper_fails_the_copy_with_its_error(tmp_path: Path) -> None:
     )
     with pytest.raises(RuntimeError, match="absent.duckdb"):
         side_copy.finish(side_copy.start(job))
+
+
+def test_an_index_built_beside_is_the_index_built_in_place(tmp_path: Path) -> None:
+    """The FTS index built on a thread in a side file, copied in, passes FTS5's integrity
+    check against the table and answers searches as the one built in place does.
+    """
+    paths = {kind: tmp_path / kind / "camp.db" for kind in ("beside", "in_place")}
+    for path in paths.values():
+        path.parent.mkdir()
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("CREATE TABLE t (_row INTEGER PRIMARY KEY, nom TEXT, ville TEXT, n REAL)")
+        db.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?)",
+            [
+                (i * 3, f"Société n°{i} d'Évry", f"Saint-Étienne {i % 17}", i / 3)
+                for i in range(2000)
+            ],
+        )
+        db.close()
+    beside = sqlite3.connect(paths["beside"], isolation_level=None)
+    with building_beside(beside, "t", ["nom", "ville", "absente"]) as build:
+        assert build is not None
+        assert build.copy_into(beside) == "t_fts"
+    assert sorted(p.name for p in paths["beside"].parent.iterdir()) == ["camp.db"]
+    in_place = sqlite3.connect(paths["in_place"], isolation_level=None)
+    assert create_fts(in_place, "t", ["nom", "ville", "absente"]) == "t_fts"
+    beside.close()
+    beside = sqlite3.connect(paths["beside"])  # a fresh connection, as Datasette's
+    beside.execute("INSERT INTO t_fts (t_fts, rank) VALUES ('integrity-check', 1)")
+    for words in ("evry", "societe 17", '"saint-etienne 3"', "ville:etienne nom:1999"):
+        sql = "SELECT rowid FROM t_fts WHERE t_fts MATCH ? ORDER BY rowid"
+        found = beside.execute(sql, [words]).fetchall()
+        assert found == in_place.execute(sql, [words]).fetchall()
+        assert found
+    assert beside.execute("SELECT sql FROM sqlite_master WHERE name = 't_fts'").fetchone() == (
+        in_place.execute("SELECT sql FROM sqlite_master WHERE name = 't_fts'").fetchone()
+    )
+
+
+def test_a_large_table_is_published_with_its_index_built_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole publication path with the thresholds lowered: split copy, FTS beside."""
+    from pipelines.catalog import load_catalog
+    from pipelines.publish import publish_snapshot, snapshot
+    from tests.fixtures.publish.warehouse import make_warehouse as make_decp_warehouse
+
+    monkeypatch.setattr(sqlite_copy, "SPLIT_MIN_ROWS", 10)
+    monkeypatch.setattr(snapshot, "SPLIT_MIN_ROWS", 10)
+    built: list[str] = []
+    beside = snapshot.building_beside
+
+    def spy(db: sqlite3.Connection, table: str, columns: list[str]):  # type: ignore[no-untyped-def]
+        built.append(table)
+        return beside(db, table, columns)
+
+    monkeypatch.setattr(snapshot, "building_beside", spy)
+    decp = [
+        d
+        for d in load_catalog(Path(__file__).resolve().parent.parent / "catalog")
+        if d.name == "decp"
+    ]
+    warehouse = make_decp_warehouse(tmp_path / "warehouse.duckdb", decp[0])
+    published = publish_snapshot(warehouse, decp, [], tmp_path / "publish", downloads=False)
+    assert "core_decp__marches" in built
+    db = sqlite3.connect(published.path)
+    db.execute(
+        "INSERT INTO core_decp__marches_fts (core_decp__marches_fts, rank) "
+        "VALUES ('integrity-check', 1)"
+    )
+    sql = "SELECT count(*) FROM core_decp__marches_fts WHERE core_decp__marches_fts MATCH ?"
+    assert db.execute(sql, ["filliere"]).fetchone()[0] > 0
+    assert published.counts["core_decp__marches"] == published.tables["core_decp__marches"]
+    leftovers = [p.name for p in published.folder.iterdir() if p.name.startswith(".")]
+    assert leftovers == []

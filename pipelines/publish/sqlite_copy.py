@@ -110,21 +110,21 @@ def copy_table(
     target = db.execute("PRAGMA database_list").fetchone()[2]  # '' in memory
     low, high = con.execute(f"SELECT min(rowid), max(rowid) FROM {quote(table)}").fetchone()
     if not warehouse or not target or high is None or high - low < SPLIT_MIN_ROWS:
-        with _transaction(db):
+        with transaction(db):
             return insert_rows(con, db, table, select)
     split = low + round((high - low) * (1 - HELPER_SHARE))
     side = Path(target).with_name(f".{table}.side.db")
     job = SideCopy(warehouse, table, select, f"rowid >= {split}", create, str(side))
     helper = side_copy.start(job)
     try:
-        with _transaction(db):
+        with transaction(db):
             rows = insert_rows(con, db, table, select, f"rowid < {split}")
         rows += side_copy.finish(helper)
         # Rows of a side table with the same columns are appended by SQLite's transfer
         # optimisation: records copied as they are, no value decoded (0.3 s per 500k rows).
         db.execute("ATTACH DATABASE ? AS side", [str(side)])
         try:
-            with _transaction(db):
+            with transaction(db):
                 db.execute(f"INSERT INTO main.{quote(table)} SELECT * FROM side.{quote(table)}")
         finally:
             db.execute("DETACH DATABASE side")
@@ -169,7 +169,7 @@ def copy_to_side_file(
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE"):
             db.execute(f"PRAGMA {pragma}")
         db.execute(create)
-        with _transaction(db):
+        with transaction(db):
             return insert_rows(con, db, table, select, where)
     finally:
         db.close()
@@ -177,7 +177,7 @@ def copy_to_side_file(
 
 
 @contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
     """BEGIN ... COMMIT on a connection in autocommit mode (`isolation_level=None`)."""
     db.execute("BEGIN")
     try:
@@ -251,9 +251,12 @@ def create_indexes(
     return made
 
 
-def create_fts(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> str | None:
-    """An external-content FTS5 index (diacritics removed) that Datasette detects.
+def fts_declaration(
+    db: sqlite3.Connection, table: str, columns: Iterable[str]
+) -> tuple[str, str, list[str]] | None:
+    """(FTS table name, its CREATE statement, its columns) for the columns `table` has.
 
+    An external-content FTS5 index (diacritics removed) that Datasette detects.
     `columnsize=0`: no per-row token counts (a shadow table of one row per row, 40 % of the
     build). Datasette's `_search` only filters with MATCH; ranking with bm25() still works in
     SQL, it re-tokenizes the matched rows instead.
@@ -264,9 +267,19 @@ def create_fts(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> st
         return None
     fts = f"{table}_fts"
     cols = ", ".join(quote(c) for c in chosen)
-    db.execute(
+    create = (
         f"CREATE VIRTUAL TABLE {quote(fts)} USING fts5({cols}, content={quote(table)}, "
         f"content_rowid='rowid', columnsize=0, tokenize='{FTS_TOKENIZER}')"
     )
+    return fts, create, chosen
+
+
+def create_fts(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> str | None:
+    """Create and fill `table`'s FTS5 index (see `fts_declaration`); returns its name."""
+    declared = fts_declaration(db, table, columns)
+    if declared is None:
+        return None
+    fts, create, _ = declared
+    db.execute(create)
     db.execute(f"INSERT INTO {quote(fts)} ({quote(fts)}) VALUES ('rebuild')")
     return fts
