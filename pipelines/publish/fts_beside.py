@@ -96,6 +96,8 @@ def building_beside(
         cols = ", ".join(quote(c) for c in chosen)
         db.execute("ATTACH DATABASE ? AS fts_side", [str(side)])
         try:
+            for pragma in ("page_size = 16384", "journal_mode = OFF", "synchronous = OFF"):
+                db.execute(f"PRAGMA fts_side.{pragma}")  # an attached file has its own
             with transaction(db):
                 db.execute(f"CREATE TABLE fts_side.{quote(table)} ({cols})")
                 db.execute(

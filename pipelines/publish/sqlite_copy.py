@@ -1,7 +1,8 @@
 """Copy DuckDB tables into a SQLite file: typed columns, indexes, French full-text search.
 
-DuckDB's own `sqlite` extension needs a download, so rows go through Python in large
-batches, split between two processes for large tables. Types are mapped once from DuckDB's
+DuckDB's own `sqlite` extension needs a download (its PyPI repackagings stop at DuckDB 1.5.5,
+ours is 2.0), so rows go through Python in large batches, split between two processes for
+large tables. Types are mapped once from DuckDB's
 column types, never guessed from values: a number stays a number even if the source had
 malformed cells (those are in quarantine).
 """
