@@ -128,7 +128,7 @@ class _Run:
         fields = self.schema["fields"]
         selects, joins, blanks = ["s._row"], [], []
         typings: list[str] = []  # typed values, computed on `r{i}` once `m{i}` is known
-        groups: list[list[tuple[str, str]]] = []  # per field: (condition, error struct)
+        items: list[tuple[str, str]] = []  # per check: (condition, its one-error list)
         plans: list[FieldPlan] = []
         communes: str | None | bool = False
         for i, field in enumerate(fields):
@@ -174,23 +174,20 @@ class _Run:
             def subst(text: str, i: int = i) -> str:
                 return text.replace("§r", f"r{i}").replace("§t", f"t{i}").replace("§m", f"m{i}")
 
-            group = [_item(field["name"], check, subst) for check in checks]
-            if group:
-                groups.append(group)
+            items += [_item(field["name"], check, subst) for check in checks]
         index = {f["name"]: i for i, f in enumerate(fields)}
         for lat, lon in self.coordinates:
             if mapping.get(lat) is None or mapping.get(lon) is None:
                 continue
             pair = french.coordinate_check(f"TRY_CAST(t{index[lat]} AS DOUBLE)",
                                            f"TRY_CAST(t{index[lon]} AS DOUBLE)")
-            groups.append([_item(lat, pair, lambda text: text)])
+            items.append(_item(lat, pair, lambda text: text))
         cell_errs = NO_ERRORS
-        if groups:  # lists are built for failing rows only (NULL otherwise), per failing field
+        if items:  # built for failing rows only (NULL otherwise)
             # one single-item list per check, NULL when it passes: flatten skips NULLs
-            items = [item for group in groups for _, item in group]
             cell_errs = (
-                f"CASE WHEN {' OR '.join(c for group in groups for c, _ in group)} THEN "
-                f"flatten([{', '.join(items)}]) END"
+                f"CASE WHEN {' OR '.join(c for c, _ in items)} THEN "
+                f"flatten([{', '.join(v for _, v in items)}]) END"
             )
         for i in range(len(fields)):
             if f"d{i}.errs AS p{i}" in selects:
