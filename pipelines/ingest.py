@@ -62,6 +62,17 @@ def source_for(resource: Resource, settings: Settings) -> str:
     return str(resource.sample_path)
 
 
+def request_options(resource: Resource, settings: Settings) -> dict[str, Any]:
+    """How to ask the source (`fetch` and the change probe take the same): the online
+    source's headers and pagination, and where to point a data officer on error."""
+    online = is_online_source(resource, settings)
+    return {
+        "headers": resource.online_headers if online else None,
+        "pagination": resource.online_pagination if online else None,
+        "where": f"catalog/{resource.dataset}.yaml (resource `{resource.name}`)",
+    }
+
+
 def read_options_for(resource: Resource, settings: Settings) -> dict[str, Any]:
     """The reader options; `online_read` overrides them for an online file of other shape."""
     options = {"format": resource.format, **resource.read_options}
@@ -76,13 +87,10 @@ def raw_dir(resource: Resource, settings: Settings) -> Path:
 
 def ingest_raw(resource: Resource, settings: Settings) -> RawResult:
     """Fetch the source, read it and replace the resource's raw table."""
-    online = is_online_source(resource, settings)
     fetched = fetch(
         source_for(resource, settings),
         raw_dir(resource, settings),
-        headers=resource.online_headers if online else None,
-        pagination=resource.online_pagination if online else None,
-        where=f"catalog/{resource.dataset}.yaml (resource `{resource.name}`)",
+        **request_options(resource, settings),
     )
     result = read_resource(fetched.path, read_options_for(resource, settings))
     table = resource.table("raw")

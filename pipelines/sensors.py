@@ -52,13 +52,15 @@ def watch_key(resource: Resource) -> str:
     return f"{resource.dataset}/{resource.name}"
 
 
-def _source(resource: Resource, settings: Settings) -> tuple[str, dict]:
-    """The source the next fetch would read, and what the last fetch of it processed."""
-    from .ingest import raw_dir, source_for  # ingest pulls in the validator
+def _source(resource: Resource, settings: Settings) -> tuple[str, dict, dict]:
+    """The source the next fetch would read, what the last fetch of it processed, and how
+    the fetch asks it (headers, pagination)."""
+    from .ingest import raw_dir, request_options, source_for  # ingest pulls in the validator
 
     source = source_for(resource, settings)
     state = read_state(raw_dir(resource, settings))
-    return source, state if state.get("source") == source else {}
+    processed = state if state.get("source") == source else {}
+    return source, processed, request_options(resource, settings)
 
 
 def evaluate(
@@ -80,15 +82,8 @@ def evaluate(
             watch = watches.get(key, SourceWatch())
             if not watch.is_due(now):
                 continue
-            source, processed = _source(resource, settings)
-            online = source == resource.online_url
-            result = prober(
-                source,
-                processed or watch.fingerprint,
-                headers=resource.online_headers if online else None,
-                pagination=resource.online_pagination if online else None,
-                where=f"catalog/{resource.dataset}.yaml (resource `{resource.name}`)",
-            )
+            source, processed, options = _source(resource, settings)
+            result = prober(source, processed or watch.fingerprint, **options)
             probes[key] = result
             watches[key] = watch.after(result, now)
             if result.changed:
