@@ -18,7 +18,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..warehouse import quote
-from .sqlite_copy import fts_declaration, transaction
+from .sqlite_copy import (
+    UNJOURNALED,
+    attached,
+    database_file,
+    fill_fts,
+    fts_declaration,
+    set_pragmas,
+    transaction,
+)
 
 _SHADOWS = ("data", "idx", "config", "docsize", "content")
 
@@ -35,12 +43,9 @@ class SideFts:
         try:
             side = sqlite3.connect(self.side, isolation_level=None)
             try:
-                for pragma in ("journal_mode = OFF", "synchronous = OFF"):
-                    side.execute(f"PRAGMA {pragma}")
+                set_pragmas(side, UNJOURNALED)
                 side.execute(self.create)
-                side.execute(
-                    f"INSERT INTO {quote(self.fts)} ({quote(self.fts)}) VALUES ('rebuild')"
-                )
+                fill_fts(side, self.fts)
             finally:
                 side.close()
         except BaseException as error:  # raised by `copy_into`, in the caller's thread
@@ -53,8 +58,7 @@ class SideFts:
         self.thread.join()
         if self.errors:
             raise self.errors[0]
-        db.execute("ATTACH DATABASE ? AS fts_side", [str(self.side)])
-        try:
+        with attached(db, self.side, "fts_side"):
             names = [f"{self.fts}_{shadow}" for shadow in _SHADOWS]
             marks = ", ".join("?" * len(names))
             shadows = [
@@ -72,8 +76,6 @@ class SideFts:
                     db.execute(
                         f"INSERT INTO main.{quote(shadow)} SELECT * FROM fts_side.{quote(shadow)}"
                     )
-        finally:
-            db.execute("DETACH DATABASE fts_side")
         return self.fts
 
 
@@ -89,23 +91,19 @@ def building_beside(
         yield None
         return
     fts, create, chosen = declared
-    side = Path(db.execute("PRAGMA database_list").fetchone()[2]).with_name(f".{fts}.side.db")
+    side = Path(database_file(db)).with_name(f".{fts}.side.db")
     side.unlink(missing_ok=True)
     build = SideFts(fts, create, side)
     try:
         cols = ", ".join(quote(c) for c in chosen)
-        db.execute("ATTACH DATABASE ? AS fts_side", [str(side)])
-        try:
-            for pragma in ("page_size = 16384", "journal_mode = OFF", "synchronous = OFF"):
-                db.execute(f"PRAGMA fts_side.{pragma}")  # an attached file has its own
+        with attached(db, side, "fts_side"):
+            set_pragmas(db, ("page_size = 16384", *UNJOURNALED), schema="fts_side")
             with transaction(db):
                 db.execute(f"CREATE TABLE fts_side.{quote(table)} ({cols})")
                 db.execute(
                     f"INSERT INTO fts_side.{quote(table)} (rowid, {cols}) "
                     f"SELECT rowid, {cols} FROM main.{quote(table)}"
                 )
-        finally:
-            db.execute("DETACH DATABASE fts_side")
         build.thread.start()
         yield build
     finally:

@@ -23,7 +23,15 @@ import duckdb
 from ..warehouse import quote
 from .fts_beside import building_beside
 from .plan import TablePlan
-from .sqlite_copy import SPLIT_MIN_ROWS, copy_table, create_fts, create_indexes, transaction
+from .sqlite_copy import (
+    SPLIT_MIN_ROWS,
+    UNJOURNALED,
+    copy_table,
+    create_fts,
+    create_indexes,
+    set_pragmas,
+    transaction,
+)
 
 POINTER = "current.json"
 SNAPSHOTS = "snapshots"
@@ -81,14 +89,15 @@ def write_sqlite(
     tables: dict[str, int] = {}
     missing: list[str] = []
     try:
-        for pragma in (
-            "page_size = 16384",  # fewer, fuller pages: ~25 % faster bulk load than 4096
-            "journal_mode = OFF",
-            "synchronous = OFF",
-            "locking_mode = EXCLUSIVE",
-            *SORTER_PRAGMAS,
-        ):
-            db.execute(f"PRAGMA {pragma}")
+        set_pragmas(
+            db,
+            (
+                "page_size = 16384",  # fewer, fuller pages: ~25 % faster bulk load than 4096
+                *UNJOURNALED,
+                "locking_mode = EXCLUSIVE",
+                *SORTER_PRAGMAS,
+            ),
+        )
         for plan in plans:
             if plan.name not in present:
                 missing.append(plan.name)

@@ -30,6 +30,8 @@ BATCH_ROWS = 50_000
 SPLIT_MIN_ROWS = 200_000
 HELPER_SHARE = 0.45  # of the rows: a bit less than half, it first spends ~0.4 s starting up
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+# A file being built that nobody reads before it is finished: no rollback journal, no fsync.
+UNJOURNALED = ("journal_mode = OFF", "synchronous = OFF")
 
 _INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 _REAL = ("FLOAT", "DOUBLE", "REAL", "UBIGINT", "HUGEINT", "UHUGEINT")
@@ -108,7 +110,7 @@ def copy_table(
     if db.in_transaction:
         return insert_rows(con, db, table, select)
     warehouse = _read_only_file(con)
-    target = db.execute("PRAGMA database_list").fetchone()[2]  # '' in memory
+    target = database_file(db)
     low, high = con.execute(f"SELECT min(rowid), max(rowid) FROM {quote(table)}").fetchone()
     if not warehouse or not target or high is None or high - low < SPLIT_MIN_ROWS:
         with transaction(db):
@@ -123,12 +125,8 @@ def copy_table(
         rows += side_copy.finish(helper)
         # Rows of a side table with the same columns are appended by SQLite's transfer
         # optimisation: records copied as they are, no value decoded (0.3 s per 500k rows).
-        db.execute("ATTACH DATABASE ? AS side", [str(side)])
-        try:
-            with transaction(db):
-                db.execute(f"INSERT INTO main.{quote(table)} SELECT * FROM side.{quote(table)}")
-        finally:
-            db.execute("DETACH DATABASE side")
+        with attached(db, side, "side"), transaction(db):
+            db.execute(f"INSERT INTO main.{quote(table)} SELECT * FROM side.{quote(table)}")
     finally:
         side_copy.stop(helper)
         side.unlink(missing_ok=True)
@@ -167,8 +165,7 @@ def copy_to_side_file(
     con = duckdb.connect(warehouse, read_only=True)
     db = sqlite3.connect(side, isolation_level=None)
     try:
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE"):
-            db.execute(f"PRAGMA {pragma}")
+        set_pragmas(db, (*UNJOURNALED, "locking_mode = EXCLUSIVE"))
         db.execute(create)
         with transaction(db):
             return insert_rows(con, db, table, select, where)
@@ -188,6 +185,28 @@ def transaction(db: sqlite3.Connection) -> Iterator[None]:
             db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def set_pragmas(db: sqlite3.Connection, pragmas: Iterable[str], schema: str = "") -> None:
+    """`PRAGMA [schema.]pragma` for each; an attached file has its own settings."""
+    prefix = f"{schema}." if schema else ""
+    for pragma in pragmas:
+        db.execute(f"PRAGMA {prefix}{pragma}")
+
+
+def database_file(db: sqlite3.Connection) -> str:
+    """The path of `db`'s main file ('' in memory)."""
+    return db.execute("PRAGMA database_list").fetchone()[2]
+
+
+@contextlib.contextmanager
+def attached(db: sqlite3.Connection, path: str | Path, alias: str) -> Iterator[None]:
+    """`path` attached to `db` as `alias` (outside a transaction), detached on exit."""
+    db.execute(f"ATTACH DATABASE ? AS {alias}", [str(path)])
+    try:
+        yield
+    finally:
+        db.execute(f"DETACH DATABASE {alias}")
 
 
 def _read_only_file(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -282,5 +301,10 @@ def create_fts(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> st
         return None
     fts, create, _ = declared
     db.execute(create)
-    db.execute(f"INSERT INTO {quote(fts)} ({quote(fts)}) VALUES ('rebuild')")
+    fill_fts(db, fts)
     return fts
+
+
+def fill_fts(db: sqlite3.Connection, fts: str) -> None:
+    """Index every row of the FTS table's content table (FTS5's 'rebuild' command)."""
+    db.execute(f"INSERT INTO {quote(fts)} ({quote(fts)}) VALUES ('rebuild')")
