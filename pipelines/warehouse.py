@@ -7,6 +7,8 @@ replaces good tables.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,19 +17,44 @@ import duckdb
 import polars as pl
 
 STAGING = "staging"
+# How long a step waits for another process's hold on the warehouse before failing. The
+# `duckdb_warehouse` pool queues writing steps, but Dagster's slot claim is not atomic on
+# SQLite storage (two runs starting together can take the same slot), so the file lock
+# itself is waited for rather than failed on.
+LOCK_WAIT_S = 1800.0
+log = logging.getLogger(__name__)
 
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def open_warehouse(
+    path: Path, *, read_only: bool = False, wait_s: float = LOCK_WAIT_S
+) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect`, waiting while another process holds the file's lock (DuckDB fails
+    at once); after `wait_s`, fails with DuckDB's message, which names that process."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "could not set lock" not in str(error).lower() or time.monotonic() >= deadline:
+                raise
+            if delay == 0.05:
+                log.info("warehouse %s is held by another process; waiting for it", path)
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
 @contextmanager
 def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse; the one writer at a time is enforced by DuckDB's file lock."""
+    """Open the warehouse; one writer at a time (DuckDB's file lock, waited for)."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = open_warehouse(path, read_only=read_only)
     try:
         if not read_only:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,7 @@ WRITER = Path(__file__).parent / "fixtures" / "officer" / "warehouse_writer.py"
 
 
 def launch_two(
-    home: Path, warehouse: Path, prepare: bool = True
+    home: Path, warehouse: Path, prepare: bool = True, opening: str = "camp"
 ) -> list[subprocess.CompletedProcess]:
     """Create the instance's storage first and, as `camp` does before any run, its
     warehouse pool; then start both runs at once."""
@@ -30,7 +31,7 @@ def launch_two(
     env = {"DAGSTER_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WRITER), str(warehouse), label],
+            [sys.executable, str(WRITER), str(warehouse), label, opening],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -58,13 +59,50 @@ def test_the_committed_instance_serialises_warehouse_writers(tmp_path: Path):
 
 
 def test_without_the_pool_the_second_writer_hits_the_lock(tmp_path: Path):
-    """The control: same runs, an instance with no pool limit; DuckDB refuses a writer."""
+    """The control: same runs, an instance with no pool limit, the warehouse opened with
+    plain `duckdb.connect`; DuckDB refuses a writer."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # storage: default
-    runs = launch_two(home, tmp_path / "warehouse.duckdb", prepare=False)
+    runs = launch_two(home, tmp_path / "warehouse.duckdb", prepare=False, opening="raw")
     failed = [r for r in runs if r.returncode != 0]
     assert failed, "without the pool both writers ran at once and DuckDB let them?"
     assert any("could not set lock" in r.stdout.lower() for r in failed), "\n".join(
         r.stdout[-3000:] for r in failed
     )
+
+
+HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_the_pipeline_waits_for_a_warehouse_another_process_holds(tmp_path: Path):
+    """Dagster's pool claim is not atomic on SQLite storage: the warehouse's own lock is
+    waited for, and only past the wait does the step fail, with DuckDB's message."""
+    from pipelines.warehouse import connect, open_warehouse
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(warehouse), "2"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(duckdb.IOException, match="(?i)could not set lock"):
+            open_warehouse(warehouse, wait_s=0.3)
+        started = time.monotonic()
+        with connect(warehouse) as con:
+            waited = time.monotonic() - started
+            con.execute("INSERT INTO t VALUES (1)")
+        # the holder lets go 2 s after "held"; 0.3 s of them went to the failed attempt
+        assert waited > 1.0, f"opened after {waited:.2f} s, while the other process held it?"
+    finally:
+        holder.kill()
+        holder.wait()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 1

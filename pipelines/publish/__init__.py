@@ -66,8 +66,7 @@ def publish_snapshot(
     by replacing `current.json`; a running Datasette switches to it on its next request.
     Publications beyond `keep` are deleted once replaced for `grace_s` seconds.
     """
-    import duckdb
-
+    from ..warehouse import open_warehouse
     from .downloads import FOLDER, write_downloads
     from .metadata import build_metadata
     from .plan import dataset_status, plan_tables
@@ -82,7 +81,7 @@ def publish_snapshot(
     work = folder / f".tmp-{snapshot_id}-{os.getpid()}"
     work.mkdir()
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = open_warehouse(warehouse, read_only=True)
         try:
             plans = plan_tables(con, datasets, marts)
             status = dataset_status(con)
