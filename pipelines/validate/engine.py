@@ -23,13 +23,13 @@ from .report import ValidationReport
 from .sql import ident, in_list, lit
 from .types import missing_values
 
-ERROR_TYPE = "STRUCT(champ VARCHAR, type VARCHAR, message VARCHAR)"
-NO_ERRORS = f"CAST([] AS {ERROR_TYPE}[])"
+NO_ERRORS = "CAST([] AS VARCHAR[])"
 COMMUNES = "communes.communes"
 READER_NOTES = ("_missing_cells", "_extra_cells")
-ERREURS = "array_to_string(list_transform(_errs, lambda e: e.message), ' ; ')"
-ERROR_TYPES = "list_transform(_errs, lambda e: e.type)"
-TYPES_ERREUR = "array_to_string(list_sort(list_distinct({})), ', ')"
+# an error is its message after one character whose code point numbers (field, type)
+MESSAGE = "substr({}, 2)"
+ERREURS = (f"CASE WHEN len(_errs) = 1 THEN {MESSAGE.format('_errs[1]')} ELSE array_to_string("
+           f"list_transform(_errs, lambda e: {MESSAGE.format('e')}), ' ; ') END")
 HEADER_TYPES = ("missing-label", "extra-label", "incorrect-label", "duplicate-label")
 
 
@@ -70,19 +70,15 @@ def ragged_row_errors(source: str, notes: Sequence[str]) -> list[str]:
     return queries
 
 
-def _item(field: str, check: Check, subst: Callable[[str], str]) -> tuple[str, str]:
+def _item(code: int, check: Check, subst: Callable[[str], str]) -> tuple[str, str]:
     # only ever a WHEN condition or an OR term under one: NULL already counts as "passed"
     # there, and a coalesce per check per row costs ~10 % of the checking scan.
-    # The whole error struct is built here, in the parallel scan, for failing rows only:
-    # an INTEGER code per failed check, spelt out after the scan from the kept raw cells,
-    # saves ~0.1 s of scan at 1M rows but costs as much again when the quarantine and
-    # the errors table build the messages (measured: 1.64-1.69 s here, 1.67-1.81 s so)
+    # An error is one string, its message after a character numbering its (field, type)
+    # (`_Run.code`), built in the parallel scan for failing rows only: lists of structs
+    # (field, type, message) cost 0.1-0.2 s more at 1M rows, and an INTEGER code per
+    # failed check, spelt out after the scan, cost as much again in the writes
     cond = f"({subst(check.cond)})"
-    value = (
-        f"CASE WHEN {cond} THEN [{{'champ': {lit(field)}, 'type': {lit(check.type)}, "
-        f"'message': {subst(check.message)}}}] END"
-    )
-    return cond, value
+    return cond, f"CASE WHEN {cond} THEN [chr({code}) || {subst(check.message)}] END"
 
 
 class _Run:
@@ -98,6 +94,27 @@ class _Run:
         self.temps: list[str] = []
         self.skipped: list[str] = []
         self.found = ""  # temp table of cell and cross-row errors, when there are cross-row checks
+        self.codes: list[tuple[str, str]] = []  # (field, error type) of code point i + 1
+
+    def code(self, field: str, kind: str) -> int:
+        """The code point marking an error of `kind` on `field` (1, 2...)."""
+        if (field, kind) not in self.codes:
+            self.codes.append((field, kind))
+        return self.codes.index((field, kind)) + 1
+
+    def decoded(self, error: str) -> tuple[str, str]:
+        """SQL giving the field and the error type of the coded error `error`."""
+        fields = ", ".join(lit(f) for f, _ in self.codes) or "''"
+        kinds = ", ".join(lit(k) for _, k in self.codes) or "''"
+        return f"[{fields}][unicode({error})]", f"[{kinds}][unicode({error})]"
+
+    def types_erreur(self) -> str:
+        """SQL of a failing row's distinct error types, sorted and joined (most rows have
+        one error: no lambda for them)."""
+        _, kind = self.decoded("_errs[1]")
+        _, each = self.decoded("e")
+        return (f"CASE WHEN len(_errs) = 1 THEN {kind} ELSE array_to_string(list_sort("
+                f"list_distinct(list_transform(_errs, lambda e: {each}))), ', ') END")
 
     def temp(self, name: str) -> str:
         full = f"{self.tag}_{name}"
@@ -174,14 +191,14 @@ class _Run:
             def subst(text: str, i: int = i) -> str:
                 return text.replace("§r", f"r{i}").replace("§t", f"t{i}").replace("§m", f"m{i}")
 
-            items += [_item(field["name"], check, subst) for check in checks]
+            items += [_item(self.code(field["name"], c.type), c, subst) for c in checks]
         index = {f["name"]: i for i, f in enumerate(fields)}
         for lat, lon in self.coordinates:
             if mapping.get(lat) is None or mapping.get(lon) is None:
                 continue
             pair = french.coordinate_check(f"TRY_CAST(t{index[lat]} AS DOUBLE)",
                                            f"TRY_CAST(t{index[lon]} AS DOUBLE)")
-            items.append(_item(lat, pair, lambda text: text))
+            items.append(_item(self.code(lat, pair.type), pair, lambda text: text))
         cell_errs = NO_ERRORS
         if items:  # built for failing rows only (NULL otherwise)
             # one single-item list per check, NULL when it passes: flatten skips NULLs
@@ -191,15 +208,19 @@ class _Run:
             )
         for i in range(len(fields)):
             if f"d{i}.errs AS p{i}" in selects:
-                cell_errs = f"list_concat({cell_errs}, coalesce(p{i}, {NO_ERRORS}))"
+                name = fields[i]["name"]
+                coded = (f"list_transform(p{i}, lambda e: chr(CASE WHEN e.type = 'type-error' "
+                         f"THEN {self.code(name, 'type-error')} "
+                         f"ELSE {self.code(name, 'constraint-error')} END) || e.message)")
+                cell_errs = f"list_concat({cell_errs}, coalesce({coded}, {NO_ERRORS}))"
         if blanks:
-            blank = "[{'champ': '', 'type': 'blank-row', 'message': 'Ligne vide'}]"
+            blank = f"[chr({self.code('', 'blank-row')}) || 'Ligne vide']"
             cell_errs = f"CASE WHEN {' AND '.join(blanks)} THEN {blank} ELSE {cell_errs} END"
         typed_cols = []
         for i, (field, plan) in enumerate(zip(fields, plans, strict=True)):
             value = f"t{i}" if mapping[field["name"]] is not None else "NULL"
             typed_cols.append(f"CAST({value} AS {plan.sql_type}) AS {ident(field['name'])}")
-        mid = f"{', '.join(typed_cols)}, _row, CAST({cell_errs} AS {ERROR_TYPE}[]) AS _errs"
+        mid = f"{', '.join(typed_cols)}, _row, CAST({cell_errs} AS VARCHAR[]) AS _errs"
         query = f"SELECT {', '.join(selects)} FROM {self.source} AS s {' '.join(joins)}"
         if typings:
             query = f"SELECT *, {', '.join(typings)} FROM ({query})"
@@ -284,8 +305,10 @@ def run_validation(
             f"{lit(e['message'])} AS message, -1 AS _n"
             for e in header_errors
         )
+        champ, kind = run.decoded("e")
         cell_rows = (
-            f"SELECT _row, e.champ, e.type, e.message, n AS _n FROM (SELECT _row, "
+            f"SELECT _row, {champ} AS champ, {kind} AS type, {MESSAGE.format('e')} AS message, "
+            f"n AS _n FROM (SELECT _row, "
             f"unnest(_errs) AS e, unnest(range(len(_errs))) AS n FROM {ident(checked)} "
             f"WHERE len(_errs) > 0)"
         )
@@ -314,7 +337,7 @@ def run_validation(
             raw_cols = ", ".join(f"_raw[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
             con.execute(
                 f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT _row, {raw_cols}, "
-                f"{ERREURS} AS _erreurs, {TYPES_ERREUR.format(ERROR_TYPES)} AS _types_erreur "
+                f"{ERREURS} AS _erreurs, {run.types_erreur()} AS _types_erreur "
                 f"FROM {ident(checked)} WHERE len(_errs) > 0 ORDER BY _row"
             )
             bad = quarantine
@@ -343,9 +366,10 @@ def _merge_cross(run: _Run, checked: str, cell_rows: str, cross: list[str]) -> s
 def _bad_rows(run: _Run, checked: str, bad: str) -> None:
     """Create `bad`: one row per failing `_row`, its messages and error types (cross-row
     errors, stored in `found` with `_n` = 1000, come after the cell errors)."""
+    _, kind = run.decoded("e")
     per_row = (
-        f"SELECT 0 AS k, _row, {ERREURS} AS _erreurs, {ERROR_TYPES} AS types FROM "
-        f" {ident(checked)} WHERE len(_errs) > 0"
+        f"SELECT 0 AS k, _row, {ERREURS} AS _erreurs, list_transform(_errs, lambda e: {kind}) "
+        f"AS types FROM {ident(checked)} WHERE len(_errs) > 0"
     )
     per_row = (
         f"SELECT _row, string_agg(_erreurs, ' ; ' ORDER BY k) AS _erreurs, "
@@ -355,7 +379,8 @@ def _bad_rows(run: _Run, checked: str, bad: str) -> None:
     )
     run.con.execute(
         f"CREATE TEMP TABLE {ident(bad)} AS SELECT _row, _erreurs, "
-        f"{TYPES_ERREUR.format('types')} AS _types_erreur FROM ({per_row})"
+        f"array_to_string(list_sort(list_distinct(types)), ', ') AS _types_erreur "
+        f"FROM ({per_row})"
     )
 
 
