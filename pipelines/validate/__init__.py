@@ -55,11 +55,13 @@ ones, so the quarantine is written from them, and `source` may be a view over
 `read_csv` (the file is then read while it is checked; a view numbering lines WITH
 ORDINALITY reads on one thread, so materialise it as the benchmark does, or every
 check runs on that one thread too). Error lists are built for failing rows only, one
-single-item list per failed check. The checking scan lets DuckDB's threads write
-rows in any order (`preserve_insertion_order` off for that statement only): each row
-carries its `_row`, which orders the quarantine and errors and keys the published
-rowid. `benchmarks/validate.py` measures it against frictionless, DuckDB's raw read
-and the floor (the same read with one TRY_CAST per field and no check).
+single-item list per failed check; an error is one string, its message after a character
+whose code point numbers its (field, type), cheaper in the scan than a struct. The
+checking scan lets DuckDB's threads write rows in any order (`preserve_insertion_order`
+off for that statement only): each row carries its `_row`, which orders the quarantine
+and errors and keys the published rowid. `benchmarks/validate.py` measures it against
+frictionless, DuckDB's raw read and the floor (the same read with one TRY_CAST per field
+and no check).
 """
 
 from __future__ import annotations
