@@ -6,10 +6,11 @@ Generates a seeded DECP-shaped CSV (the `decp.marches` schema of the catalogue) 
 about 1 % invalid cells of known kinds, each making exactly one error; then, each in a
 fresh process: DuckDB's raw `read_csv` (the ceiling), the floor (the same numbered read
 as ours with one TRY_CAST per field into a table, no check: what no validation of this
-file can beat on this machine), our engine (validate_table on a view over read_csv: the
-file is read once, while checking), and frictionless-py on the same file (error limit
-raised; `--slice N` gives it a file of the first N rows only, for a quicker run).
-The first three run `--repeat` times (default 3) and each is quoted by its median run,
+file can beat on this machine), our checking scan with a pass/fail flag per row and no
+error detail (the budget left for details), our engine (validate_table on a view over
+read_csv: the file is read once, while checking), and frictionless-py on the same file
+(error limit raised; `--slice N` gives it a file of the first N rows only, quicker).
+The DuckDB measures run `--repeat` times (default 3), each quoted by its median run,
 with the spread: one run of 1-2 s moves by ±15 % on this VM, frictionless's single run
 of a minute much less. Prints rows/s, ratios, peak RSS and whether the error counts equal
 the injected ones; the last line is one JSON object with every figure.
@@ -176,6 +177,28 @@ def run_floor(path: str) -> dict[str, Any]:
     return {"rows": rows, "seconds": seconds, "peak_rss_mb": _peak_mb()}
 
 
+def run_checks_only(path: str) -> dict[str, Any]:
+    """Our checking scan with every check but only a pass/fail flag per row: no message,
+    no raw cell, no quarantine or errors table. What is left between it and `run_ours` is
+    the price of the error details (the engine's private `_Run`, for this measure only)."""
+    from pipelines.validate.engine import _Run
+    from pipelines.validate.header import match_columns
+
+    schema = _schema()
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
+        started = time.perf_counter()
+        _numbered_view(con, path)
+        columns = [r[0] for r in con.execute("DESCRIBE src").fetchall() if r[0] != "_row"]
+        mapping, _ = match_columns(columns, [f["name"] for f in schema["fields"]], None)
+        run = _Run(con, '"src"', schema, None, "flagged", [], True)
+        run.check_cells(mapping, "flagged", flag_only=True)
+        seconds = time.perf_counter() - started
+        row = con.execute("SELECT count(*), count(*) FILTER (_bad) FROM flagged").fetchone()
+    return {"rows": row[0], "failing": row[1], "seconds": seconds,
+            "peak_rss_mb": _peak_mb()}
+
+
 def run_ours(path: str) -> dict[str, Any]:
     from pipelines.validate import validate_table
 
@@ -257,11 +280,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{sum(injected.values()):,} injected errors {injected}")
         raw = median_run(run_raw, full, args.repeat)
         floor = median_run(run_floor, full, args.repeat)
+        checks = median_run(run_checks_only, full, args.repeat)
         ours = median_run(run_ours, full, args.repeat)
         theirs = in_child(run_frictionless, part)
     ours_rate = ours["rows"] / ours["seconds"]
     raw_rate = raw["rows"] / raw["seconds"]
     floor_rate = floor["rows"] / floor["seconds"]
+    checks_rate = checks["rows"] / checks["seconds"]
     their_rate = theirs["rows"] / theirs["seconds"]
     expected = {}
     for kind, count in injected.items():
@@ -281,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
         "raw_read_rows_per_s": round(raw_rate),
         "floor_rows_per_s": round(floor_rate),
         "floor_speedup_vs_frictionless": round(floor_rate / their_rate, 1),
+        "checks_only_rows_per_s": round(checks_rate),
+        "checks_only_all_seconds": checks["all_seconds"],
+        "checks_only_speedup_vs_frictionless": round(checks_rate / their_rate, 1),
+        "checks_only_failing_rows": checks["failing"],
+        "ours_rows_quarantined": ours["rows_quarantined"],
         "share_of_raw_ceiling": round(ours_rate / raw_rate, 3),
         "peak_rss_mb_ours": round(ours["peak_rss_mb"], 1),
         "peak_rss_mb_raw_read": round(raw["peak_rss_mb"], 1),
@@ -307,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"floor        {floor_rate:12,.0f} rows/s  (numbered read + one TRY_CAST per field, "
           f"no check; {_spread(floor)}) → ×{floor_rate / their_rate:.0f} frictionless; ours at "
           f"{ours_rate / floor_rate:.0%} of it")
+    print(f"checks only  {checks_rate:12,.0f} rows/s  (every check, a pass/fail flag per row, no "
+          f"error detail; {_spread(checks)}) → ×{checks_rate / their_rate:.0f} frictionless; "
+          f"{checks['failing']:,} failing rows (ours quarantined {ours['rows_quarantined']:,})")
     print(f"peak RSS     ours {ours['peak_rss_mb']:.0f} MB, raw read {raw['peak_rss_mb']:.0f} MB,"
           f" frictionless {theirs['peak_rss_mb']:.0f} MB")
     print(f"errors       ours {ours['errors']:,} / injected {sum(injected.values()):,} "

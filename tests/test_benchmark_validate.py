@@ -30,7 +30,9 @@ def test_small_run_counts_every_injected_error_in_both_engines(tmp_path: Path) -
     assert figures["ours_counts_exact"] and figures["frictionless_counts_exact"]
     assert len(figures["ours_all_seconds"]) == 2
     assert figures["ours_seconds"] in figures["ours_all_seconds"]
+    # the flag-only scan finds the rows the engine quarantines
+    assert figures["checks_only_failing_rows"] == figures["ours_rows_quarantined"] > 0
     for key in ("ours_rows_per_s", "frictionless_rows_per_s", "raw_read_rows_per_s",
-                "floor_rows_per_s"):
+                "floor_rows_per_s", "checks_only_rows_per_s"):
         assert figures[key] > 0, key
     assert (tmp_path / "decp-bench.csv").exists()

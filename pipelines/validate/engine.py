@@ -136,11 +136,13 @@ class _Run:
         return table
 
     def check_cells(self, mapping: dict[str, str | None], checked: str,
-                    keep_raw: bool = False) -> list[FieldPlan]:
+                    keep_raw: bool = False, flag_only: bool = False) -> list[FieldPlan]:
         """Create `checked`: typed fields, `_row`, and each row's cell errors `_errs`.
 
         `keep_raw`: also keep the raw cells of failing rows (`_raw`, a list in field
         order), so the quarantine is written without scanning the source a second time.
+        `flag_only`: `_bad`, whether the row fails, instead of `_errs` (no raw cells):
+        what the scan costs without error details (the benchmark prints it).
         """
         fields = self.schema["fields"]
         selects, joins, blanks = ["s._row"], [], []
@@ -221,6 +223,14 @@ class _Run:
             value = f"t{i}" if mapping[field["name"]] is not None else "NULL"
             typed_cols.append(f"CAST({value} AS {plan.sql_type}) AS {ident(field['name'])}")
         mid = f"{', '.join(typed_cols)}, _row, CAST({cell_errs} AS VARCHAR[]) AS _errs"
+        if flag_only:
+            keep_raw = False
+            failing = [c for c, _ in items] + [
+                f"len(p{i}) > 0" for i in range(len(fields)) if f"d{i}.errs AS p{i}" in selects
+            ]
+            blank = " AND ".join(blanks) or "FALSE"
+            mid = (f"{', '.join(typed_cols)}, _row, ({blank}) OR "
+                   f"({' OR '.join(failing) or 'FALSE'}) AS _bad")
         query = f"SELECT {', '.join(selects)} FROM {self.source} AS s {' '.join(joins)}"
         if typings:
             query = f"SELECT *, {', '.join(typings)} FROM ({query})"
