@@ -74,9 +74,10 @@ def _item(code: int, check: Check, subst: Callable[[str], str]) -> tuple[str, st
     # only ever a WHEN condition or an OR term under one: NULL already counts as "passed"
     # there, and a coalesce per check per row costs ~10 % of the checking scan.
     # An error is one string, its message after a character numbering its (field, type)
-    # (`_Run.code`), built in the parallel scan for failing rows only: lists of structs
-    # (field, type, message) cost 0.1-0.2 s more at 1M rows, and an INTEGER code per
-    # failed check, spelt out after the scan, cost as much again in the writes
+    # (`_Run.code`), built in the parallel scan for failing rows only: a list of structs
+    # (field, type, message) was slower (median 1.64 s against 1.60 s at 1M rows), and
+    # codes or bits per failed check, spelt out after the scan, cost as much again in
+    # the writes as they save in the scan
     cond = f"({subst(check.cond)})"
     return cond, f"CASE WHEN {cond} THEN [chr({code}) || {subst(check.message)}] END"
 
