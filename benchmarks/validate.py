@@ -255,7 +255,9 @@ def median_run(function: Any, path: Path, repeat: int) -> dict[str, Any]:
 
 def _spread(run: dict[str, Any]) -> str:
     times = run["all_seconds"]
-    return f"median of {len(times)}, {times[0]:.2f}–{times[-1]:.2f} s" if len(times) > 1 else ""
+    if len(times) == 1:
+        return "1 run"
+    return f"median of {len(times)}, {times[0]:.2f}–{times[-1]:.2f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
