@@ -30,6 +30,7 @@ READER_NOTES = ("_missing_cells", "_extra_cells")
 MESSAGE = "substr({}, 2)"
 ERREURS = (f"CASE WHEN len(_errs) = 1 THEN {MESSAGE.format('_errs[1]')} ELSE array_to_string("
            f"list_transform(_errs, lambda e: {MESSAGE.format('e')}), ' ; ') END")
+TYPES_ERREUR = "array_to_string(list_sort(list_distinct({})), ', ')"  # of a list of types
 HEADER_TYPES = ("missing-label", "extra-label", "incorrect-label", "duplicate-label")
 
 
@@ -114,8 +115,8 @@ class _Run:
         one error: no lambda for them)."""
         _, kind = self.decoded("_errs[1]")
         _, each = self.decoded("e")
-        return (f"CASE WHEN len(_errs) = 1 THEN {kind} ELSE array_to_string(list_sort("
-                f"list_distinct(list_transform(_errs, lambda e: {each}))), ', ') END")
+        every = TYPES_ERREUR.format(f"list_transform(_errs, lambda e: {each})")
+        return f"CASE WHEN len(_errs) = 1 THEN {kind} ELSE {every} END"
 
     def temp(self, name: str) -> str:
         full = f"{self.tag}_{name}"
@@ -149,6 +150,7 @@ class _Run:
         selects, joins, blanks = ["s._row"], [], []
         typings: list[str] = []  # typed values, computed on `r{i}` once `m{i}` is known
         items: list[tuple[str, str]] = []  # per check: (condition, its one-error list)
+        listed: list[int] = []  # fields checked by the distinct path: their error lists `p{i}`
         plans: list[FieldPlan] = []
         communes: str | None | bool = False
         for i, field in enumerate(fields):
@@ -169,6 +171,7 @@ class _Run:
                 joins.append(f"LEFT JOIN {ident(table)} AS d{i} ON d{i}.value = {raw}")
                 selects.append(f"TRY_CAST(d{i}.typed AS {plan.sql_type}) AS t{i}")
                 selects.append(f"d{i}.errs AS p{i}")
+                listed.append(i)
             else:
                 typed = plan.typed.replace("§r", f"r{i}")
                 typings.append(f"CASE WHEN NOT m{i} THEN {typed} END AS t{i}")
@@ -209,13 +212,12 @@ class _Run:
                 f"CASE WHEN {' OR '.join(c for c, _ in items)} THEN "
                 f"flatten([{', '.join(v for _, v in items)}]) END"
             )
-        for i in range(len(fields)):
-            if f"d{i}.errs AS p{i}" in selects:
-                name = fields[i]["name"]
-                coded = (f"list_transform(p{i}, lambda e: chr(CASE WHEN e.type = 'type-error' "
-                         f"THEN {self.code(name, 'type-error')} "
-                         f"ELSE {self.code(name, 'constraint-error')} END) || e.message)")
-                cell_errs = f"list_concat({cell_errs}, coalesce({coded}, {NO_ERRORS}))"
+        for i in listed:
+            name = fields[i]["name"]
+            coded = (f"list_transform(p{i}, lambda e: chr(CASE WHEN e.type = 'type-error' "
+                     f"THEN {self.code(name, 'type-error')} "
+                     f"ELSE {self.code(name, 'constraint-error')} END) || e.message)")
+            cell_errs = f"list_concat({cell_errs}, coalesce({coded}, {NO_ERRORS}))"
         if blanks:
             blank = f"[chr({self.code('', 'blank-row')}) || 'Ligne vide']"
             cell_errs = f"CASE WHEN {' AND '.join(blanks)} THEN {blank} ELSE {cell_errs} END"
@@ -226,9 +228,7 @@ class _Run:
         mid = f"{', '.join(typed_cols)}, _row, CAST({cell_errs} AS VARCHAR[]) AS _errs"
         if flag_only:
             keep_raw = False
-            failing = [c for c, _ in items] + [
-                f"len(p{i}) > 0" for i in range(len(fields)) if f"d{i}.errs AS p{i}" in selects
-            ]
+            failing = [c for c, _ in items] + [f"len(p{i}) > 0" for i in listed]
             blank = " AND ".join(blanks) or "FALSE"
             mid = (f"{', '.join(typed_cols)}, _row, ({blank}) OR "
                    f"({' OR '.join(failing) or 'FALSE'}) AS _bad")
@@ -390,8 +390,7 @@ def _bad_rows(run: _Run, checked: str, bad: str) -> None:
     )
     run.con.execute(
         f"CREATE TEMP TABLE {ident(bad)} AS SELECT _row, _erreurs, "
-        f"array_to_string(list_sort(list_distinct(types)), ', ') AS _types_erreur "
-        f"FROM ({per_row})"
+        f"{TYPES_ERREUR.format('types')} AS _types_erreur FROM ({per_row})"
     )
 
 
