@@ -89,3 +89,11 @@ def http_server() -> Iterator[LocalServer]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory):
+    """The main job's publication of the shipped samples, built once per test session."""
+    from tests.answers import publish_samples
+
+    return publish_samples(tmp_path_factory.mktemp("published-samples"))
