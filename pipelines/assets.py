@@ -17,6 +17,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    AutomationCondition,
     Backoff,
     DagsterInstance,
     Failure,
@@ -27,7 +28,7 @@ from dagster import (
     asset,
 )
 
-from . import journal, observe
+from . import journal, observe, outcomes
 from .catalog import Dataset, Mart, Resource
 from .fetch import FetchError
 from .ingest import build_mart_table, ingest_raw, validate_core
@@ -39,6 +40,7 @@ from .warehouse import connect, table_exists
 # whose limit is 1 in dagster_home/dagster.yaml.
 WAREHOUSE_POOL = "duckdb_warehouse"
 PUBLICATION = "camp_publication"
+PUBLICATION_CHECK = "all_published"
 FETCH_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
 log = logging.getLogger(__name__)
 
@@ -70,9 +72,13 @@ def as_metadata(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _describe(resource: Resource, dataset: Dataset, layer: str) -> str:
+    """The asset's description in the Dagster UI, in French for the data officer."""
     what = {
-        "raw": "Raw text rows as read from the source, before validation.",
-        "core": "Typed, valid rows; invalid rows go to the quarantine table with their reasons.",
+        "raw": "Lignes brutes, telles que lues à la source, avant validation. Si la source "
+        "échoue, la table précédente est conservée et la vérification `source` le dit.",
+        "core": "Lignes valides et typées. Les lignes invalides vont dans la table de "
+        "quarantaine avec leur motif ; une nouvelle version n'est publiée que si la part de "
+        "lignes invalides reste sous la limite du descripteur (vérification `validation`).",
     }[layer]
     return f"{resource.title} ({dataset.title}).\n\n{resource.description}\n\n{what}"
 
@@ -102,7 +108,7 @@ def _raw_fallback(
         kind="read" if isinstance(error, ReadError) else "fetch",
     )
     observe.refresh_meta(settings, datasets)
-    log.warning("CAMP-ALERT %s: %s", resource.table("raw"), error)
+    context.log.warning(f"CAMP-ALERT {resource.table('raw')}: source en échec : {error}")
     with connect(settings.warehouse_path) as con:
         kept = table_exists(con, resource.table("raw"))
     if not kept:
@@ -155,8 +161,8 @@ def resource_assets(
             AssetCheckSpec(
                 name="source",
                 asset=raw_name,
-                description="The source answered and was read; when it fails, the previous "
-                "raw table is kept and the explained status says why.",
+                description="La source a répondu et le fichier a été lu. En cas d'échec, la "
+                "table brute précédente est conservée et le statut expliqué dit pourquoi.",
             )
         ],
     )
@@ -185,14 +191,16 @@ def resource_assets(
             AssetCheckSpec(
                 name="validation",
                 asset=core_name,
-                description="Rows conform to the Table Schema; fails when the share of invalid "
-                "rows passes the descriptor's `publish.max_invalid_share`.",
+                description="Les lignes respectent le Table Schema ; échoue (publication "
+                "bloquée) quand la part de lignes invalides dépasse "
+                "`x-camp.publish.max_invalid_share` du descripteur.",
             ),
             AssetCheckSpec(
                 name="quality",
                 asset=core_name,
-                description="No regression beyond the descriptor's `checks.quality` thresholds "
-                "(key-field completeness, rows lost, rise of the invalid share).",
+                description="Pas de régression au-delà des seuils `x-camp.checks.quality` du "
+                "descripteur (remplissage des champs clés, lignes disparues, hausse de la "
+                "part de lignes invalides).",
             ),
         ],
     )
@@ -212,19 +220,24 @@ def resource_assets(
                 error=f"{type(error).__name__}: {error}"[:300],
             )
             observe.refresh_meta(settings, catalogue)
-            log.warning("CAMP-ALERT %s validation failed: %s", core_name, error)
+            context.log.error(f"CAMP-ALERT {core_name}: la validation a échoué : {error}")
             raise
         alerts, quality = observe.record_validation(settings, resource, context.run.run_id, result)
         observe.refresh_meta(settings, catalogue)
+        if not result.published:
+            context.log.warning(f"CAMP-ALERT {core_name}: publication bloquée : {result.reason}")
         if alerts:
-            log.warning("CAMP-ALERT %s quality regression: %s", core_name, "; ".join(alerts))
+            context.log.warning(
+                f"CAMP-ALERT {core_name}: régression de qualité : {'; '.join(alerts)}"
+            )
         metadata = as_metadata(result.to_metadata())
         checks = [
             AssetCheckResult(
                 check_name="validation",
                 passed=result.published,
                 severity=AssetCheckSeverity.ERROR,
-                description=result.reason,
+                description=result.reason if result.published
+                else f"Publication bloquée : {result.reason}",
                 metadata=metadata,
             ),
             AssetCheckResult(
@@ -256,6 +269,17 @@ def mart_asset(mart: Mart) -> AssetsDefinition:
     return build
 
 
+def publication_automation() -> AutomationCondition:
+    """Publish again whenever a core or mart asset was updated (from any run, a UI selection of
+    one asset included), once nothing upstream is still running. Unlike `eager()`, a dataset
+    never fetched does not hold back the publication of the others."""
+    return (
+        AutomationCondition.any_deps_updated().since_last_handled()
+        & ~AutomationCondition.any_deps_in_progress()
+        & ~AutomationCondition.in_progress()
+    ).with_label("publier après toute mise à jour en amont")
+
+
 def publication_asset(datasets: list[Dataset], marts: list[Mart]) -> AssetsDefinition:
     upstream = [AssetKey(r.table("core")) for d in datasets for r in d.resources]
     upstream += [AssetKey(m.table) for m in marts]
@@ -263,19 +287,58 @@ def publication_asset(datasets: list[Dataset], marts: list[Mart]) -> AssetsDefin
     @asset(
         name=PUBLICATION,
         group_name="publication",
-        description="Immutable SQLite snapshot of every core, quarantine, mart and meta table, "
-        "with Datasette metadata from the catalogue; Datasette switches to it atomically.",
+        description="Instantané SQLite immuable de toutes les tables core, quarantaine, "
+        "erreurs, marts et meta, avec les métadonnées Datasette issues du catalogue ; "
+        "Datasette bascule dessus d'un coup. Republié automatiquement après toute mise à jour "
+        "d'une table en amont.",
         deps=upstream,
         kinds={"sqlite"},
         pool=WAREHOUSE_POOL,
+        automation_condition=publication_automation(),
+        check_specs=[
+            AssetCheckSpec(
+                name=PUBLICATION_CHECK,
+                asset=PUBLICATION,
+                blocking=True,
+                description="Chaque jeu de données actualisé depuis la publication précédente "
+                "est publié. Échoue (et le run avec) quand un jeu a été bloqué ou que sa source "
+                "a échoué : les autres sont publiés, l'ancienne version de celui-ci reste en "
+                "ligne.",
+            )
+        ],
     )
-    def publish() -> MaterializeResult:
-        from .publish import publish_snapshot  # heavy, only when publishing
+    def publish(context: AssetExecutionContext) -> MaterializeResult:
+        from .publish import publish_snapshot, read_pointer  # heavy, only when publishing
 
         settings = get_settings()
+        previous = read_pointer(settings.publish_dir) or {}
         snapshot = publish_snapshot(settings.warehouse_path, datasets, marts, settings.publish_dir)
+        seen = outcomes.outcomes_since(
+            journal.read_events(settings.build_dir), previous.get("created_at"), context.run.run_id
+        )
+        missed = outcomes.not_published(seen)
+        for outcome in missed:
+            context.log.error(f"CAMP-ALERT {outcome.sentence}")
         return MaterializeResult(
-            metadata=as_metadata({"snapshot": str(snapshot.path), "tables": dict(snapshot.tables)})
+            metadata=as_metadata(
+                {
+                    "snapshot": str(snapshot.path),
+                    "created_at": snapshot.created_at,
+                    "tables": dict(snapshot.tables),
+                }
+            ),
+            check_results=[
+                AssetCheckResult(
+                    check_name=PUBLICATION_CHECK,
+                    passed=not missed,
+                    severity=AssetCheckSeverity.ERROR,
+                    description=outcomes.summary(seen),
+                    metadata={
+                        "non_publies": MetadataValue.json([o.to_json() for o in missed]),
+                        "actualises": len(seen),
+                    },
+                )
+            ],
         )
 
     return publish

@@ -13,6 +13,7 @@ from typing import Any
 
 from .catalog import Resource, table_name
 from .fetch import FetchResult, fetch
+from .outcomes import percent
 from .read import read_resource
 from .settings import Settings
 from .validate import ValidationReport, validate_table
@@ -122,14 +123,17 @@ def coordinate_pairs(resource: Resource) -> list[tuple[str, str]]:
 
 
 def policy_allows(report: ValidationReport, resource: Resource) -> tuple[bool, str]:
+    """The descriptor's publication rule; the reason is French, for the data officer."""
     share = report.invalid_share
     limit = resource.max_invalid_share
     if report.rows_read and share > limit:
         return False, (
-            f"blocked: {share:.1%} of rows invalid, above the limit of {limit:.1%} "
-            f"set in the descriptor; the previous publication is kept"
+            f"{percent(share)} de lignes invalides, au-delà de la limite de {percent(limit)} "
+            f"fixée par le descripteur (x-camp.publish.max_invalid_share) ; "
+            f"la publication précédente reste en ligne"
         )
-    return True, f"published valid rows: {share:.1%} invalid (limit {limit:.1%})"
+    return True, f"lignes valides publiées : {percent(share)} de lignes invalides " \
+        f"(limite {percent(limit)})"
 
 
 def validate_core(resource: Resource, settings: Settings) -> CoreResult:

@@ -65,7 +65,8 @@ def test_a_blocked_validation_keeps_the_previous_core_table(camp_env: Path, tmp_
     second = validate_core(broken, settings)
     assert not second.published
     assert second.report.invalid_share > broken.max_invalid_share
-    assert "blocked" in second.reason and "previous publication is kept" in second.reason
+    assert "au-delà de la limite" in second.reason
+    assert "la publication précédente reste en ligne" in second.reason
     assert second.report.errors_by_type.get("type-error", 0) >= 4500
     assert _core_rows(settings) == good
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
