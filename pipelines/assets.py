@@ -236,7 +236,8 @@ def resource_assets(
                 check_name="validation",
                 passed=result.published,
                 severity=AssetCheckSeverity.ERROR,
-                description=result.reason if result.published
+                description=result.reason
+                if result.published
                 else f"Publication bloquée : {result.reason}",
                 metadata=metadata,
             ),

@@ -52,7 +52,12 @@ def materialize(job_name: str = "main") -> bool:
 
 
 def _print_summary(result, elapsed: float) -> None:
-    print(f"\nRun {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} in {elapsed:.1f} s")
+    """What the officer reads after `camp materialize`, in French: rows per table, then which
+    datasets were not published and why, and the steps that failed."""
+    from .assets import PUBLICATION_CHECK
+
+    outcome = "réussi" if result.success else "EN ÉCHEC"
+    print(f"\nRun {result.run_id} : {outcome} en {elapsed:.1f} s".replace(".", ",", 1))
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         meta = mat.metadata
@@ -61,15 +66,29 @@ def _print_summary(result, elapsed: float) -> None:
         quarantined = meta.get("rows_quarantined")
         parts = [f"{name:48}"]
         if rows is not None:
-            parts.append(f"rows={rows.value}")
+            parts.append(f"lignes={rows.value}")
         if quarantined is not None:
-            parts.append(f"quarantined={quarantined.value}")
+            parts.append(f"quarantaine={quarantined.value}")
         if "snapshot" in meta:
-            parts.append(f"snapshot={Path(str(meta['snapshot'].value)).name}")
+            parts.append(f"instantané={Path(str(meta['snapshot'].value)).name}")
         print("  " + "  ".join(parts))
+    missed = [
+        item
+        for check in result.get_asset_check_evaluations()
+        if check.check_name == PUBLICATION_CHECK and not check.passed
+        for item in check.metadata["non_publies"].value
+    ]
+    if missed:
+        print("Non publiés (la publication précédente reste en ligne pour eux) :")
+        for item in missed:
+            print(f"  {item['dataset']} ({item['resource']}) — {item['etat']} : {item['reason']}")
     for event in result.all_events:
-        if event.is_step_failure:
-            print(f"  FAILED {event.step_key}: {event.event_specific_data.error.message.strip()}")
+        if not event.is_step_failure:
+            continue
+        error = event.event_specific_data.error
+        if error.cls_name == "DagsterAssetCheckFailedError" and missed:
+            continue  # the blocking publication check: its datasets are listed above
+        print(f"  Étape en échec {event.step_key} : {error.message.strip()}")
 
 
 def _datasette_argv(host: str, port: int) -> list[str]:

@@ -132,8 +132,10 @@ def policy_allows(report: ValidationReport, resource: Resource) -> tuple[bool, s
             f"fixée par le descripteur (x-camp.publish.max_invalid_share) ; "
             f"la publication précédente reste en ligne"
         )
-    return True, f"lignes valides publiées : {percent(share)} de lignes invalides " \
-        f"(limite {percent(limit)})"
+    return (
+        True,
+        f"lignes valides publiées : {percent(share)} de lignes invalides (limite {percent(limit)})",
+    )
 
 
 def validate_core(resource: Resource, settings: Settings) -> CoreResult:

@@ -66,14 +66,21 @@ def resource_outcome(events: list[dict]) -> Outcome | None:
     fetch = fetches[-1] if fetches else None
     validation = validations[-1] if validations else None
     if fetch and fetch.get("outcome") != "ok":  # a later validation re-read the kept table
-        return Outcome(**base, state=FAILED, reason=_fetch_reason(fetch),
-                       run_id=fetch.get("run_id"), at=fetch["at"])
+        return Outcome(
+            **base,
+            state=FAILED,
+            reason=_fetch_reason(fetch),
+            run_id=fetch.get("run_id"),
+            at=fetch["at"],
+        )
     if validation is None:
         return None
     meta = {"run_id": validation.get("run_id"), "at": validation["at"]}
     if validation.get("outcome") == "failed":
-        reason = f"la validation a échoué ({validation.get('error')}) ; la version précédente " \
-                 "est conservée"
+        reason = (
+            f"la validation a échoué ({validation.get('error')}) ; la version précédente "
+            "est conservée"
+        )
         return Outcome(**base, state=FAILED, reason=reason, **meta)
     if not validation.get("published"):
         return Outcome(**base, state=BLOCKED, reason=str(validation.get("reason")), **meta)

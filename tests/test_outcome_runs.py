@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the small_camp fixture is imported, then requested by name)
 """A blocked or failed dataset is a visible outcome of a real Dagster run: the run fails on the
 publication's blocking check, every other dataset is still published, and `camp materialize`
 says which dataset was left out and why, in French."""
@@ -19,8 +20,10 @@ pytestmark = pytest.mark.slow
 
 
 def run_main(instance: DagsterInstance, job: str = MAIN_JOB):
-    return build_definitions().resolve_job_def(job).execute_in_process(
-        instance=instance, raise_on_error=False
+    return (
+        build_definitions()
+        .resolve_job_def(job)
+        .execute_in_process(instance=instance, raise_on_error=False)
     )
 
 
@@ -83,3 +86,20 @@ def test_an_unreachable_source_fails_the_run(small_camp: Path, http_server, monk
     assert "decp (marches) — en échec : la source répond 404" in check.description
     source = [e for e in second.get_asset_check_evaluations() if e.check_name == "source"]
     assert source and not source[0].passed
+
+
+def test_camp_materialize_exits_non_zero_and_says_which_dataset_and_why(
+    small_camp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.cli import main
+
+    assert main(["materialize"]) == 0
+    assert "réussi" in capsys.readouterr().out
+    break_decp(small_camp)
+    assert main(["materialize"]) == 1
+    out = capsys.readouterr().out
+    assert "EN ÉCHEC" in out
+    assert "Non publiés (la publication précédente reste en ligne pour eux) :" in out
+    line = next(line for line in out.splitlines() if line.startswith("  decp (marches) — bloqué"))
+    assert "% de lignes invalides, au-delà de la limite de 50,0 %" in line
+    assert "camp_publication" in out  # the other datasets were published again
