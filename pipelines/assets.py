@@ -1,12 +1,20 @@
 """One factory turns the catalogue into Dagster assets, checks and jobs.
 
-Per resource: `raw_<dataset>__<resource>` (fetch, read, load) and
-`core_<dataset>__<resource>` (validate, quarantine, publication policy) with a `validation`
-check. Per mart: `mart_<name>`. One `camp_publication` asset publishes everything to the
-Datasette snapshot. Assets are thin: the work is in `ingest`, `publish`.
+Per resource: `raw_<dataset>__<resource>` (fetch, read, load) with a `source` check and
+`core_<dataset>__<resource>` (validate, quarantine, publication policy) with `validation` and
+`quality` checks. Per mart: `mart_<name>`. One `camp_publication` asset publishes everything
+to the Datasette snapshot. Assets are thin: the work is in `ingest`, `publish`.
+
+What Dagster shows is what happened: an asset is materialized only when its table was
+replaced. A source that fails, or a validation the publication rule blocks, yields no
+materialization and a failed *blocking* check, so the step and the run fail (red), the
+freshness policy keeps counting from the last published data, and nothing downstream runs on
+it. The other datasets are published by the follow-up publication (`camp materialize`, or
+the publication's automation condition in the UI).
 """
 
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +28,6 @@ from dagster import (
     AutomationCondition,
     Backoff,
     DagsterInstance,
-    Failure,
     FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
@@ -91,12 +98,13 @@ def _is_transient(error: Exception) -> bool:
 
 def _raw_fallback(
     context: AssetExecutionContext, resource: Resource, datasets: list[Dataset], error: Exception
-) -> MaterializeResult:
-    """A source that cannot be fetched or read: say why, keep the previous raw table."""
+) -> AssetCheckResult:
+    """A source that cannot be fetched or read: say why; the previous raw table stays."""
     settings = get_settings()
     if _is_transient(error) and context.retry_number < FETCH_RETRY.max_retries:
         raise error  # Dagster retries the step later, with backoff
-    event = journal.record(
+    status = getattr(error, "status", None)
+    journal.record(
         settings.build_dir,
         journal.FETCH,
         resource.dataset,
@@ -104,29 +112,23 @@ def _raw_fallback(
         run_id=context.run.run_id,
         outcome="failed",
         error=str(error),
-        http_status=getattr(error, "status", None),
+        http_status=status,
         kind="read" if isinstance(error, ReadError) else "fetch",
     )
     observe.refresh_meta(settings, datasets)
-    context.log.warning(f"CAMP-ALERT {resource.table('raw')}: source en échec : {error}")
     with connect(settings.warehouse_path) as con:
         kept = table_exists(con, resource.table("raw"))
-    if not kept:
-        raise Failure(
-            description=f"{error} (nothing fetched before: nothing to keep)",
-            metadata={"http_status": event["http_status"] or 0},
-            allow_retries=False,
-        ) from error
-    return MaterializeResult(
-        metadata={"fetch_outcome": "failed", "fetch_error": str(error), "kept_previous": True},
-        check_results=[
-            AssetCheckResult(
-                check_name="source",
-                passed=False,
-                severity=AssetCheckSeverity.ERROR,
-                description=f"Source en échec, la version précédente est conservée : {error}",
-            )
-        ],
+    kept_text = "la version précédente reste en ligne" if kept else "rien n'a encore été récupéré"
+    description = f"Source en échec : {error} ; {kept_text}."
+    context.log.error(f"CAMP-ALERT {resource.table('raw')}: {description}")
+    return AssetCheckResult(
+        check_name="source",
+        passed=False,
+        severity=AssetCheckSeverity.ERROR,
+        description=description,
+        metadata=as_metadata(
+            {"dataset": resource.dataset, "http_status": status, "kept_previous": kept}
+        ),
     )
 
 
@@ -157,23 +159,27 @@ def resource_assets(
             "source_sample": str(resource.sample_path.name),
             "source_online": resource.online_url or "none",
         },
+        output_required=False,  # a failed source replaces nothing: no materialization
         check_specs=[
             AssetCheckSpec(
                 name="source",
                 asset=raw_name,
+                blocking=True,
                 description="La source a répondu et le fichier a été lu. En cas d'échec, la "
-                "table brute précédente est conservée et le statut expliqué dit pourquoi.",
+                "table brute précédente est conservée, le run échoue et le statut expliqué "
+                "dit pourquoi.",
             )
         ],
     )
-    def raw_asset(context: AssetExecutionContext) -> MaterializeResult:
+    def raw_asset(context: AssetExecutionContext) -> Iterator[MaterializeResult | AssetCheckResult]:
         settings = get_settings()
         try:
             result = ingest_raw(resource, settings)
         except (FetchError, ReadError) as error:
-            return _raw_fallback(context, resource, catalogue, error)
+            yield _raw_fallback(context, resource, catalogue, error)
+            return
         observe.record_fetch(settings, resource, context.run.run_id, result)
-        return MaterializeResult(
+        yield MaterializeResult(
             metadata=as_metadata(result.to_metadata()),
             check_results=[AssetCheckResult(check_name="source", passed=True)],
         )
@@ -187,10 +193,12 @@ def resource_assets(
         pool=WAREHOUSE_POOL,
         tags=tags,
         freshness_policy=_freshness(dataset),
+        output_required=False,  # blocked: the previous table stays, no materialization
         check_specs=[
             AssetCheckSpec(
                 name="validation",
                 asset=core_name,
+                blocking=True,
                 description="Les lignes respectent le Table Schema ; échoue (publication "
                 "bloquée) quand la part de lignes invalides dépasse "
                 "`x-camp.publish.max_invalid_share` du descripteur.",
@@ -204,7 +212,9 @@ def resource_assets(
             ),
         ],
     )
-    def core_asset(context: AssetExecutionContext) -> MaterializeResult:
+    def core_asset(
+        context: AssetExecutionContext,
+    ) -> Iterator[MaterializeResult | AssetCheckResult]:
         settings = get_settings()
         try:
             result = validate_core(resource, settings)
@@ -225,7 +235,7 @@ def resource_assets(
         alerts, quality = observe.record_validation(settings, resource, context.run.run_id, result)
         observe.refresh_meta(settings, catalogue)
         if not result.published:
-            context.log.warning(f"CAMP-ALERT {core_name}: publication bloquée : {result.reason}")
+            context.log.error(f"CAMP-ALERT {core_name}: publication bloquée : {result.reason}")
         if alerts:
             context.log.warning(
                 f"CAMP-ALERT {core_name}: régression de qualité : {'; '.join(alerts)}"
@@ -239,7 +249,7 @@ def resource_assets(
                 description=result.reason
                 if result.published
                 else f"Publication bloquée : {result.reason}",
-                metadata=metadata,
+                metadata={**metadata, "dataset": resource.dataset},
             ),
             AssetCheckResult(
                 check_name="quality",
@@ -249,7 +259,10 @@ def resource_assets(
                 metadata=as_metadata(quality),
             ),
         ]
-        return MaterializeResult(metadata=metadata, check_results=checks)
+        if result.published:
+            yield MaterializeResult(metadata=metadata, check_results=checks)
+        else:
+            yield from checks
 
     return [raw_asset, core_asset]
 
@@ -262,6 +275,7 @@ def mart_asset(mart: Mart) -> AssetsDefinition:
         deps=[AssetKey(name) for name in mart.depends_on],
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
+        automation_condition=follow_inputs(),
     )
     def build() -> MaterializeResult:
         rows = build_mart_table(get_settings(), mart.table, mart.sql)
@@ -270,10 +284,12 @@ def mart_asset(mart: Mart) -> AssetsDefinition:
     return build
 
 
-def publication_automation() -> AutomationCondition:
-    """Publish again whenever a core or mart asset was updated (from any run, a UI selection of
-    one asset included), once nothing upstream is still running. Unlike `eager()`, a dataset
-    never fetched does not hold back the publication of the others."""
+def follow_inputs() -> AutomationCondition:
+    """Marts and the publication follow their inputs: rebuilt whenever one of them was updated
+    (by any run, a UI selection of one asset included, or a run that failed on another
+    dataset), once nothing upstream is still running; not again when they were updated in the
+    same run as their inputs. Unlike `eager()`, a dataset never fetched does not hold back the
+    publication of the others."""
     return (
         AutomationCondition.any_deps_updated().since_last_handled()
         & ~AutomationCondition.any_deps_in_progress()
@@ -295,16 +311,15 @@ def publication_asset(datasets: list[Dataset], marts: list[Mart]) -> AssetsDefin
         deps=upstream,
         kinds={"sqlite"},
         pool=WAREHOUSE_POOL,
-        automation_condition=publication_automation(),
+        automation_condition=follow_inputs(),
         check_specs=[
             AssetCheckSpec(
                 name=PUBLICATION_CHECK,
                 asset=PUBLICATION,
-                blocking=True,
                 description="Chaque jeu de données actualisé depuis la publication précédente "
-                "est publié. Échoue (et le run avec) quand un jeu a été bloqué ou que sa source "
-                "a échoué : les autres sont publiés, l'ancienne version de celui-ci reste en "
-                "ligne.",
+                "y figure dans sa nouvelle version. Avertit quand un jeu a été bloqué ou que sa "
+                "source a échoué (le run de ce jeu a échoué) : l'ancienne version de celui-ci "
+                "reste en ligne, les autres sont publiés.",
             )
         ],
     )
@@ -319,7 +334,7 @@ def publication_asset(datasets: list[Dataset], marts: list[Mart]) -> AssetsDefin
         )
         missed = outcomes.not_published(seen)
         for outcome in missed:
-            context.log.error(f"CAMP-ALERT {outcome.sentence}")
+            context.log.warning(f"CAMP-ALERT non publié : {outcome.sentence}")
         return MaterializeResult(
             metadata=as_metadata(
                 {
@@ -332,7 +347,7 @@ def publication_asset(datasets: list[Dataset], marts: list[Mart]) -> AssetsDefin
                 AssetCheckResult(
                     check_name=PUBLICATION_CHECK,
                     passed=not missed,
-                    severity=AssetCheckSeverity.ERROR,
+                    severity=AssetCheckSeverity.WARN,
                     description=outcomes.summary(seen),
                     metadata={
                         "non_publies": MetadataValue.json([o.to_json() for o in missed]),

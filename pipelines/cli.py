@@ -31,30 +31,46 @@ def _dagster_home() -> Path:
 
 
 def materialize(job_name: str = "main") -> bool:
-    """Run a job in this process against the Dagster instance; returns success."""
-    from dagster import DagsterInstance
+    """Run a job in this process against the Dagster instance; returns success.
 
-    from .assets import claim_warehouse_pool
-    from .definitions import build_definitions
+    When a dataset was blocked or its source failed, its step fails and, in that run, nothing
+    downstream of it runs, the publication included: the marts and the publication then run
+    again on their own (the `publish` job), so every other dataset is still published. The
+    daemon does the same for runs launched from the UI (automation condition).
+    """
+    from dagster import AssetKey, DagsterInstance
+
+    from .assets import PUBLICATION, claim_warehouse_pool
+    from .definitions import PUBLISH_JOB, build_definitions
 
     _dagster_home()
-    started = time.monotonic()
     defs = build_definitions()
-    job = defs.resolve_job_def(job_name)
+    # INFO, not DEBUG: the console shows steps' outcomes and alerts, the UI has the rest
+    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     with DagsterInstance.get() as instance:
         claim_warehouse_pool(instance)
-        # INFO, not DEBUG: the console shows steps' outcomes and alerts, the UI has the rest
-        quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+        started = time.monotonic()
+        job = defs.resolve_job_def(job_name)
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
-        elapsed = time.monotonic() - started
-        _print_summary(result, elapsed)
+        _print_summary(result, time.monotonic() - started)
+        updated = {
+            e.event_specific_data.materialization.asset_key
+            for e in result.get_asset_materialization_events()
+        }
+        if not result.success and updated and AssetKey(PUBLICATION) not in updated:
+            print("\nPublication des autres jeux de données (job `publish`) :")
+            started = time.monotonic()
+            follow = defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
+                instance=instance, raise_on_error=False, run_config=quiet
+            )
+            _print_summary(follow, time.monotonic() - started)
     return result.success
 
 
 def _print_summary(result, elapsed: float) -> None:
     """What the officer reads after `camp materialize`, in French: rows per table, then which
     datasets were not published and why, and the steps that failed."""
-    from .assets import PUBLICATION_CHECK
+    from dagster import AssetCheckSeverity
 
     outcome = "réussi" if result.success else "EN ÉCHEC"
     print(f"\nRun {result.run_id} : {outcome} en {elapsed:.1f} s".replace(".", ",", 1))
@@ -72,23 +88,30 @@ def _print_summary(result, elapsed: float) -> None:
         if "snapshot" in meta:
             parts.append(f"instantané={Path(str(meta['snapshot'].value)).name}")
         print("  " + "  ".join(parts))
-    missed = [
-        item
-        for check in result.get_asset_check_evaluations()
-        if check.check_name == PUBLICATION_CHECK and not check.passed
-        for item in check.metadata["non_publies"].value
-    ]
-    if missed:
+    failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
+    blocking = [c for c in failed if c.severity == AssetCheckSeverity.ERROR]
+    if blocking:
         print("Non publiés (la publication précédente reste en ligne pour eux) :")
-        for item in missed:
-            print(f"  {item['dataset']} ({item['resource']}) — {item['etat']} : {item['reason']}")
+        for check in blocking:
+            print(f"  {_label(check.asset_key.to_user_string())} : {check.description}")
+    for check in failed:
+        if check.severity != AssetCheckSeverity.ERROR:
+            name = check.asset_key.to_user_string()
+            print(f"  Avertissement {name} ({check.check_name}) : {check.description}")
     for event in result.all_events:
         if not event.is_step_failure:
             continue
         error = event.event_specific_data.error
-        if error.cls_name == "DagsterAssetCheckFailedError" and missed:
-            continue  # the blocking publication check: its datasets are listed above
+        if error.cls_name == "DagsterAssetCheckFailedError" and blocking:
+            continue  # a failed blocking check: listed above with its reason
         print(f"  Étape en échec {event.step_key} : {error.message.strip()}")
+
+
+def _label(table: str) -> str:
+    """`core_decp__marches` → `decp (marches)`."""
+    _, _, rest = table.partition("_")
+    dataset, _, resource = rest.partition("__")
+    return f"{dataset} ({resource})" if resource else table
 
 
 def _datasette_argv(host: str, port: int) -> list[str]:

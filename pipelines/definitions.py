@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultSensorStatus,
     Definitions,
     define_asset_job,
     definitions,
@@ -20,6 +22,8 @@ from .sensors import build_change_sensor, build_refresh_schedule
 from .settings import get_settings
 
 MAIN_JOB = "main"
+PUBLISH_JOB = "publish"
+AUTOMATION_SENSOR = "publication_follows_inputs"
 TIMEZONE = "Europe/Paris"
 
 
@@ -40,7 +44,15 @@ def build_definitions() -> Definitions:
         description="Ingest, validate, load and publish every catalogue dataset.",
         executor_def=in_process_executor,
     )
-    jobs = [main]
+    # The marts and the publication alone: what follows a run in which a dataset was blocked
+    # (`camp materialize`), and the officer's "publish again" button.
+    publish = define_asset_job(
+        PUBLISH_JOB,
+        selection=AssetSelection.groups("marts", "publication"),
+        description="Reconstruire les marts et republier, sans récupérer les sources.",
+        executor_def=in_process_executor,
+    )
+    jobs = [main, publish]
     schedules = []
     refresh_jobs = {}
     for dataset in datasets:
@@ -60,7 +72,15 @@ def build_definitions() -> Definitions:
         {name: job.name for name, job in refresh_jobs.items()},
         list(refresh_jobs.values()),
     )
-    return Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=[sensor])
+    automation = AutomationConditionSensorDefinition(
+        AUTOMATION_SENSOR,
+        target=AssetSelection.groups("marts", "publication"),
+        default_status=DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description="Republie (et reconstruit les marts) dès qu'une table en amont a été mise "
+        "à jour, y compris par la matérialisation d'un seul asset depuis l'interface.",
+    )
+    return Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=[sensor, automation])
 
 
 @definitions

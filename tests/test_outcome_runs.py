@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from pipelines.assets import PUBLICATION, PUBLICATION_CHECK
-from pipelines.definitions import MAIN_JOB, build_definitions
+from pipelines.assets import PUBLICATION_CHECK
+from pipelines.definitions import MAIN_JOB, PUBLISH_JOB, build_definitions
 from pipelines.publish.snapshot import read_pointer
 from pipelines.settings import get_settings
 from tests.camp_runs import DECP_LOCAL, break_decp, small_camp  # noqa: F401 (fixture)
@@ -19,7 +19,7 @@ from tests.camp_runs import DECP_LOCAL, break_decp, small_camp  # noqa: F401 (fi
 pytestmark = pytest.mark.slow
 
 
-def run_main(instance: DagsterInstance, job: str = MAIN_JOB):
+def run_job(instance: DagsterInstance, job: str = MAIN_JOB):
     return (
         build_definitions()
         .resolve_job_def(job)
@@ -27,43 +27,55 @@ def run_main(instance: DagsterInstance, job: str = MAIN_JOB):
     )
 
 
-def publication_check(result):
-    (evaluation,) = [
-        e for e in result.get_asset_check_evaluations() if e.check_name == PUBLICATION_CHECK
-    ]
-    return evaluation
+def checks_of(result, name: str) -> list:
+    return [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+
+
+def materialized(result) -> set[AssetKey]:
+    return {
+        e.event_specific_data.materialization.asset_key
+        for e in result.get_asset_materialization_events()
+    }
 
 
 def test_a_blocked_dataset_fails_the_run_and_the_others_are_published(small_camp: Path) -> None:
     with DagsterInstance.ephemeral() as instance:
-        first = run_main(instance)
+        first = run_job(instance)
         assert first.success
-        assert publication_check(first).passed
+        (check,) = checks_of(first, PUBLICATION_CHECK)
+        assert check.passed
         before = read_pointer(get_settings().publish_dir)
+        decp = AssetKey("core_decp__marches")
+        last_good = instance.get_latest_materialization_event(decp).timestamp
 
         break_decp(small_camp)
-        second = run_main(instance)
+        second = run_job(instance)
         assert not second.success, "a blocked dataset must not end as a green run"
-        run = instance.get_run_by_id(second.run_id)
-        assert run.status.value == "FAILURE"
-        check = publication_check(second)
-        assert not check.passed and check.blocking
-        assert "decp (marches) — bloqué" in check.description
-        assert "au-delà de la limite de 50,0 %" in check.description
-        missed = check.metadata["non_publies"].value
-        assert [(m["dataset"], m["state"]) for m in missed] == [("decp", "blocked")]
+        assert instance.get_run_by_id(second.run_id).status.value == "FAILURE"
+        failed = [c for c in checks_of(second, "validation") if not c.passed]
+        assert [c.asset_key for c in failed] == [decp]
+        assert failed[0].blocking
+        assert failed[0].description.startswith("Publication bloquée : ")
+        assert "au-delà de la limite de 50,0 %" in failed[0].description
+        # nothing was replaced, so nothing is materialized: freshness counts from the last
+        # published data, and the previous publication is still the one served
+        assert decp not in materialized(second)
+        assert instance.get_latest_materialization_event(decp).timestamp == last_good
+        assert AssetKey("core_gtfs_star__arrets") in materialized(second)
+        assert read_pointer(get_settings().publish_dir)["id"] == before["id"]
 
-        # the publication itself happened: the other dataset is served from a new snapshot
+        # the follow-up publication (camp materialize, or the automation condition)
+        # publishes the other dataset and says which one was left out
+        follow = run_job(instance, PUBLISH_JOB)
+        assert follow.success
         after = read_pointer(get_settings().publish_dir)
         assert after["id"] != before["id"]
-        materialized = {
-            e.event_specific_data.materialization.asset_key
-            for e in second.get_asset_materialization_events()
-        }
-        assert AssetKey(PUBLICATION) in materialized
-        assert AssetKey("core_gtfs_star__arrets") in materialized
-        # and the blocked table kept its previous rows
         assert after["tables"]["core_decp__marches"] == before["tables"]["core_decp__marches"]
+        (warning,) = checks_of(follow, PUBLICATION_CHECK)
+        assert not warning.passed and warning.severity.value == "WARN"
+        assert "decp (marches) — bloqué" in warning.description
+        missed = warning.metadata["non_publies"].value
+        assert [(m["dataset"], m["state"]) for m in missed] == [("decp", "blocked")]
 
 
 def test_an_unreachable_source_fails_the_run(small_camp: Path, http_server, monkeypatch) -> None:
@@ -77,15 +89,37 @@ def test_an_unreachable_source_fails_the_run(small_camp: Path, http_server, monk
     path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), "utf-8")
     monkeypatch.setenv("CAMP_ONLINE", "decp")
     with DagsterInstance.ephemeral() as instance:
-        assert run_main(instance, "refresh_decp").success
+        assert run_job(instance, "refresh_decp").success
+        raw = AssetKey("raw_decp__marches")
+        last_good = instance.get_latest_materialization_event(raw).timestamp
         route.status, route.body = 404, b"gone"
-        second = run_main(instance, "refresh_decp")
+        second = run_job(instance, "refresh_decp")
+        assert instance.get_latest_materialization_event(raw).timestamp == last_good
     assert not second.success
-    check = publication_check(second)
-    assert not check.passed
-    assert "decp (marches) — en échec : la source répond 404" in check.description
-    source = [e for e in second.get_asset_check_evaluations() if e.check_name == "source"]
-    assert source and not source[0].passed
+    (source,) = checks_of(second, "source")
+    assert not source.passed and source.blocking
+    assert source.description.startswith("Source en échec : ")
+    assert (
+        "404" in source.description and "la version précédente reste en ligne" in source.description
+    )
+    assert not materialized(second), "nothing downstream runs on a failed source"
+
+
+def test_a_source_never_fetched_fails_its_run_without_a_python_traceback(
+    small_camp: Path, http_server, monkeypatch
+) -> None:
+    import yaml
+
+    path = small_camp / "catalog" / "decp.yaml"
+    descriptor = yaml.safe_load(path.read_text("utf-8"))
+    descriptor["resources"][0]["x-camp"]["online_url"] = f"{http_server.url}/missing.csv"
+    path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), "utf-8")
+    monkeypatch.setenv("CAMP_ONLINE", "decp")
+    with DagsterInstance.ephemeral() as instance:
+        result = run_job(instance, "refresh_decp")
+    assert not result.success
+    (source,) = checks_of(result, "source")
+    assert "rien n'a encore été récupéré" in source.description
 
 
 def test_camp_materialize_exits_non_zero_and_says_which_dataset_and_why(
@@ -94,12 +128,16 @@ def test_camp_materialize_exits_non_zero_and_says_which_dataset_and_why(
     from pipelines.cli import main
 
     assert main(["materialize"]) == 0
-    assert "réussi" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "réussi" in out and "Publication des autres" not in out
     break_decp(small_camp)
     assert main(["materialize"]) == 1
     out = capsys.readouterr().out
     assert "EN ÉCHEC" in out
     assert "Non publiés (la publication précédente reste en ligne pour eux) :" in out
-    line = next(line for line in out.splitlines() if line.startswith("  decp (marches) — bloqué"))
+    line = next(line for line in out.splitlines() if line.startswith("  decp (marches) : "))
+    assert "Publication bloquée : " in line
     assert "% de lignes invalides, au-delà de la limite de 50,0 %" in line
-    assert "camp_publication" in out  # the other datasets were published again
+    follow = out.split("Publication des autres jeux de données (job `publish`) :")[1]
+    assert "réussi" in follow and "camp_publication" in follow  # the others published
+    assert "decp (marches) — bloqué" in follow  # the publication's warning
