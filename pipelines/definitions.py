@@ -16,6 +16,7 @@ from dagster import (
     in_process_executor,
 )
 
+from .alert_sensors import build_alert_sensors
 from .assets import PUBLICATION, build_assets
 from .catalog import Dataset, load_catalog, load_marts
 from .sensors import build_change_sensor, build_refresh_schedule
@@ -80,7 +81,12 @@ def build_definitions() -> Definitions:
         description="Republie (et reconstruit les marts) dès qu'une table en amont a été mise "
         "à jour, y compris par la matérialisation d'un seul asset depuis l'interface.",
     )
-    return Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=[sensor, automation])
+    return Definitions(
+        assets=assets,
+        jobs=jobs,
+        schedules=schedules,
+        sensors=[sensor, automation, *build_alert_sensors()],
+    )
 
 
 @definitions
