@@ -328,6 +328,8 @@ def publication_asset(datasets: list[Dataset], marts: list[Mart]) -> AssetsDefin
 
         settings = get_settings()
         previous = read_pointer(settings.publish_dir) or {}
+        # the published status table speaks of this publication, not of the previous one
+        observe.refresh_meta(settings, datasets, observe.upcoming_publication(settings, datasets))
         snapshot = publish_snapshot(settings.warehouse_path, datasets, marts, settings.publish_dir)
         seen = outcomes.outcomes_since(
             journal.read_events(settings.build_dir), previous.get("created_at"), context.run.run_id

@@ -15,14 +15,28 @@ from .catalog import Dataset, Resource
 from .ingest import CoreResult, RawResult
 from .quality import Thresholds, fetch_events_of, key_completeness, regressions, source_changed_at
 from .settings import Settings
-from .status import write_meta_tables
-from .warehouse import connect
+from .status import Served, write_meta_tables
+from .warehouse import connect, table_exists
 
 
-def refresh_meta(settings: Settings, datasets: list[Dataset]) -> None:
-    """Rebuild the status and quality tables of the warehouse from the journal."""
+def refresh_meta(settings: Settings, datasets: list[Dataset], served: Served | None = None) -> None:
+    """Rebuild the status and quality tables of the warehouse from the journal; the status
+    speaks of `served` (default: the publication `current.json` names)."""
+    served = served or Served.read(settings.publish_dir)
     with connect(settings.warehouse_path) as con:
-        write_meta_tables(con, datasets, settings.build_dir, datetime.now(UTC))
+        write_meta_tables(con, datasets, settings.build_dir, datetime.now(UTC), served)
+
+
+def upcoming_publication(settings: Settings, datasets: list[Dataset]) -> Served:
+    """The publication about to be made: now, with every core table of the warehouse."""
+    with connect(settings.warehouse_path) as con:
+        tables = frozenset(
+            r.table("core")
+            for d in datasets
+            for r in d.resources
+            if table_exists(con, r.table("core"))
+        )
+    return Served(datetime.now(UTC).replace(microsecond=0), tables)
 
 
 def record_fetch(settings: Settings, resource: Resource, run_id: str, result: RawResult) -> None:

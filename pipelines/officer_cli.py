@@ -121,14 +121,15 @@ def status_command() -> int:
     from .catalog import load_catalog
     from .changes import read_watches
     from .journal import read_events
-    from .status import sensor_due_by_dataset, status_rows
+    from .status import Served, sensor_due_by_dataset, status_rows
 
     settings = get_settings()
     datasets = load_catalog(settings.catalog_dir)
     watches = read_watches(settings.build_dir)
     due = sensor_due_by_dataset(watches)
     events = read_events(settings.build_dir)
-    rows = status_rows(datasets, events, datetime.now(UTC), due, watches)
+    served = Served.read(settings.publish_dir)  # « publié le »: what Datasette serves
+    rows = status_rows(datasets, events, datetime.now(UTC), due, watches, served)
     print(format_status(rows))
     return 0 if all(r["etat"] == "à jour" for r in rows) else 2
 

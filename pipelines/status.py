@@ -37,8 +37,9 @@ COLUMNS: dict[str, str] = {
     "explication": "Pourquoi le jeu de données est dans cet état, en une phrase.",
     "derniere_recuperation": "Date et heure (UTC) de la dernière tentative de récupération.",
     "resultat_recuperation": "Résultat de cette tentative (ok, ou l'erreur rencontrée).",
-    "derniere_publication": "Date et heure (UTC) de la dernière publication réussie.",
-    "age_heures": "Heures écoulées depuis la dernière publication réussie.",
+    "derniere_publication": "Date et heure (UTC) de la publication que Datasette sert, "
+    "quand elle contient ce jeu de données.",
+    "age_heures": "Heures écoulées depuis la validation de la version publiée.",
     "age_max_heures": "Âge maximal admis par le descripteur (x-camp.max_age_hours).",
     "prochaine_verification": "Prochaine vérification prévue (planification ou détection).",
     "source": "Adresse de la source en ligne, ou de l'échantillon livré.",
@@ -50,8 +51,52 @@ class ResourceStatus:
     state: str
     sentence: str
     last_fetch: dict | None
-    last_publication: datetime | None
+    last_publication: datetime | None  # the served snapshot's time
     rows: tuple[int, int] | None = None  # valid, quarantined (fresh resources)
+    data_at: datetime | None = None  # when the served version was validated (its age)
+
+
+@dataclass(frozen=True)
+class Served:
+    """The publication Datasette serves, as `current.json` says: when it was made and which
+    tables it holds. `Served.nothing()` before the first publication."""
+
+    created_at: datetime | None
+    tables: frozenset[str]
+
+    @classmethod
+    def nothing(cls) -> Served:
+        return cls(None, frozenset())
+
+    @classmethod
+    def from_pointer(cls, pointer: dict | None) -> Served:
+        if not pointer:
+            return cls.nothing()
+        return cls(parse_iso(pointer.get("created_at")), frozenset(pointer.get("tables") or ()))
+
+    @classmethod
+    def read(cls, publish_dir: Path) -> Served:
+        from .publish.snapshot import read_pointer
+
+        return cls.from_pointer(read_pointer(publish_dir))
+
+
+def _served_versions(
+    resource: Resource, published: list[dict], served: Served | None
+) -> tuple[datetime | None, datetime | None, list[dict]]:
+    """(publication time, validation time of the served version, validations not yet
+    published). Without `served`, the journal's last published validation is taken as
+    served (a unit test's journal with no publication folder)."""
+    if served is None:
+        at = parse_iso(published[-1]["at"]) if published else None
+        return at, at, []
+    if served.created_at is None or resource.table("core") not in served.tables:
+        return None, None, published
+    cutoff = served.created_at
+    inside = [v for v in published if (parse_iso(v["at"]) or cutoff) <= cutoff]
+    later = [v for v in published if v not in inside]
+    data_at = parse_iso(inside[-1]["at"]) if inside else None
+    return (cutoff if inside else None), data_at, later
 
 
 def _fetch_failure(fetches: list[dict]) -> tuple[dict, datetime] | None:
@@ -112,12 +157,16 @@ def resource_status(
     now: datetime,
     max_age: float | None,
     watch: Any = None,
+    served: Served | None = None,
 ) -> ResourceStatus:
-    """`watch`: the change sensor's or schedule's last probe of this resource's source."""
+    """`watch`: the change sensor's or schedule's last probe of this resource's source;
+    `served`: the publication Datasette serves, whose time « publié le » gives."""
     mine = select(events, dataset=resource.dataset, resource=resource.name)
     fetches, validations = select(mine, step=FETCH), select(mine, step=VALIDATE)
     published = [v for v in validations if v.get("published")]
-    last_pub = parse_iso(published[-1]["at"]) if published else None
+    last_pub, data_at, waiting = _served_versions(resource, published, served)
+    if waiting:
+        published = [v for v in published if v not in waiting]
     kept = (
         f" ; la publication du {french_date(last_pub)} reste en ligne"
         if last_pub
@@ -129,12 +178,19 @@ def resource_status(
     if good:
         notes += schema_drift(resource, good[-1].get("columns"))
         notes += [s for s in [encoding_change(fetches)] if s]
+    if waiting:
+        when = french_date(parse_iso(waiting[-1]["at"]) or now)
+        notes.append(f"la version validée le {when} attend la prochaine publication")
     detail = (" ; " + " ; ".join(notes)) if notes else ""
 
     failure = _fetch_failure(fetches)
     if failure:
         return ResourceStatus(
-            FAILED, _failure_sentence(*failure) + detail + kept, last_fetch, last_pub
+            FAILED,
+            _failure_sentence(*failure) + detail + kept,
+            last_fetch,
+            last_pub,
+            data_at=data_at,
         )
     if validations and validations[-1].get("outcome") == "failed":
         last = validations[-1]
@@ -142,7 +198,9 @@ def resource_status(
             f"la validation du {french_date(parse_iso(last['at']) or now)} a échoué "
             f"({last.get('error')})"
         )
-        return ResourceStatus(BLOCKED, sentence + detail + kept, last_fetch, last_pub)
+        return ResourceStatus(
+            BLOCKED, sentence + detail + kept, last_fetch, last_pub, data_at=data_at
+        )
     if validations and not validations[-1].get("published"):
         last = validations[-1]
         share = last.get("invalid_share") or 0
@@ -151,20 +209,27 @@ def resource_status(
             f"{share:.0%} de lignes invalides, au-delà de la limite de "
             f"{resource.max_invalid_share:.0%}"
         )
-        return ResourceStatus(BLOCKED, sentence + detail + kept, last_fetch, last_pub)
+        return ResourceStatus(
+            BLOCKED, sentence + detail + kept, last_fetch, last_pub, data_at=data_at
+        )
     if last_pub is None:
         sentence = (
             "aucune récupération pour l'instant"
             if not fetches
-            else ("récupérée mais pas encore validée ni publiée")
+            else "validée mais pas encore publiée"
+            if waiting
+            else "récupérée mais pas encore validée ni publiée"
         )
         return ResourceStatus(NEVER, sentence + detail, last_fetch, None)
-    age = age_hours(last_pub, now) or 0.0
+    data_at = data_at or last_pub
+    age = age_hours(data_at, now) or 0.0
     if max_age is not None and age > max_age:
         sentence = (
             f"données vieilles de {age:.0f} h, au-delà des {max_age:g} h admises : "
             f"dernière publication le {french_date(last_pub)}"
         )
+        if data_at != last_pub:
+            sentence += f" (version validée le {french_date(data_at)})"
         checked = parse_iso(getattr(watch, "checked_at", None))
         if checked and checked > last_pub and not getattr(watch, "last_error", None):
             changed = parse_iso(getattr(watch, "changed_at", None))
@@ -177,14 +242,14 @@ def resource_status(
             sentence += " ; la source n'a pas changé depuis"
         else:
             sentence += " ; aucune actualisation réussie depuis"
-        return ResourceStatus(STALE, sentence + detail, last_fetch, last_pub)
+        return ResourceStatus(STALE, sentence + detail, last_fetch, last_pub, data_at=data_at)
     rows = published[-1].get("rows_valid")
     quarantined = published[-1].get("rows_quarantined")
     sentence = f"publié le {french_date(last_pub)}"
     if rows is not None:
         sentence += f" ({rows} lignes valides, {quarantined or 0} en quarantaine)"
     counts = (int(rows or 0), int(quarantined or 0)) if rows is not None and not notes else None
-    return ResourceStatus(FRESH, sentence + detail, last_fetch, last_pub, counts)
+    return ResourceStatus(FRESH, sentence + detail, last_fetch, last_pub, counts, data_at)
 
 
 def next_check(
@@ -203,14 +268,21 @@ def dataset_status(
     now: datetime,
     sensor_due: datetime | None = None,
     watches: dict[str, Any] | None = None,
+    served: Served | None = None,
 ) -> dict[str, Any]:
-    """The status row of one dataset: its worst resource decides the state."""
+    """The status row of one dataset: its worst resource decides the state; its publication
+    time is the served snapshot's, its age the age of its oldest served table."""
     watches = watches or {}
     parts = [
         (
             r,
             resource_status(
-                r, events, now, dataset.max_age_hours, watches.get(f"{r.dataset}/{r.name}")
+                r,
+                events,
+                now,
+                dataset.max_age_hours,
+                watches.get(f"{r.dataset}/{r.name}"),
+                served,
             ),
         )
         for r in dataset.resources
@@ -236,6 +308,8 @@ def dataset_status(
     fetched = [s.last_fetch for _, s in parts if s.last_fetch]
     last_fetch = max(fetched, key=lambda e: e["at"]) if fetched else None
     oldest_pub = min(pubs) if len(pubs) == len(parts) and pubs else None
+    ages = [s.data_at or s.last_publication for _, s in parts]
+    oldest_data = min(a for a in ages if a) if oldest_pub and all(ages) else None
     upcoming = next_check(dataset, now, sensor_due)
     return {
         "jeu_de_donnees": dataset.name,
@@ -245,7 +319,7 @@ def dataset_status(
         "derniere_recuperation": last_fetch["at"] if last_fetch else None,
         "resultat_recuperation": _fetch_outcome(last_fetch),
         "derniere_publication": oldest_pub.strftime("%Y-%m-%dT%H:%M:%SZ") if oldest_pub else None,
-        "age_heures": age_hours(oldest_pub, now),
+        "age_heures": age_hours(oldest_data, now),
         "age_max_heures": dataset.max_age_hours,
         "prochaine_verification": upcoming.strftime("%Y-%m-%dT%H:%M:%SZ") if upcoming else None,
         "source": ", ".join(
@@ -271,9 +345,10 @@ def status_rows(
     now: datetime,
     sensor_due: dict[str, datetime] | None = None,
     watches: dict[str, Any] | None = None,
+    served: Served | None = None,
 ) -> list[dict[str, Any]]:
     due = sensor_due or {}
-    return [dataset_status(d, events, now, due.get(d.name), watches) for d in datasets]
+    return [dataset_status(d, events, now, due.get(d.name), watches, served) for d in datasets]
 
 
 SCHEMA: dict[str, str] = {
@@ -309,16 +384,23 @@ def sensor_due_by_dataset(watches: dict[str, Any]) -> dict[str, datetime]:
 
 
 def write_meta_tables(
-    con: duckdb.DuckDBPyConnection, datasets: list[Dataset], build_dir: Path, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    datasets: list[Dataset],
+    build_dir: Path,
+    now: datetime,
+    served: Served | None = None,
 ) -> dict[str, int]:
-    """Rebuild both published meta tables from the journal and the sensor's watches."""
+    """Rebuild both published meta tables from the journal and the sensor's watches;
+    `served` is the publication the status speaks of (the current one, or the one about to
+    be made)."""
     from .changes import read_watches
     from .journal import read_events
     from .quality import HISTORY_TABLE, write_history
 
     events = read_events(build_dir)
     watches = read_watches(build_dir)
-    rows = status_rows(datasets, events, now, sensor_due_by_dataset(watches), watches)
+    due = sensor_due_by_dataset(watches)
+    rows = status_rows(datasets, events, now, due, watches, served)
     return {
         STATUS_TABLE: write_status(con, rows),
         HISTORY_TABLE: write_history(con, events),
