@@ -57,7 +57,8 @@ def materialize(job_name: str = "main") -> bool:
             e.event_specific_data.materialization.asset_key
             for e in result.get_asset_materialization_events()
         }
-        if not result.success and updated and AssetKey(PUBLICATION) not in updated:
+        rebuilt = {k for k in updated if k.path[-1].startswith(("core_", "mart_"))}
+        if not result.success and rebuilt and AssetKey(PUBLICATION) not in updated:
             print("\nPublication des autres jeux de données (job `publish`) :")
             started = time.monotonic()
             follow = defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
@@ -86,7 +87,7 @@ def _print_summary(result, elapsed: float) -> None:
         if quarantined is not None:
             parts.append(f"quarantaine={quarantined.value}")
         if "snapshot" in meta:
-            parts.append(f"instantané={Path(str(meta['snapshot'].value)).name}")
+            parts.append(f"instantané={Path(str(meta['snapshot'].value)).parent.name}")
         print("  " + "  ".join(parts))
     failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
     blocking = [c for c in failed if c.severity == AssetCheckSeverity.ERROR]

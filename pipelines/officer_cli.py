@@ -110,11 +110,53 @@ def validate_command(
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
-        for key, value in report.items():
-            if isinstance(value, dict | list):
-                value = json.dumps(value, ensure_ascii=False, default=str)
-            print(f"{key:28} {value}")
+        print(format_validation(report))
     return 0 if report["publiable"] else 1
+
+
+def format_validation(report: dict) -> str:
+    """The validation report as the officer reads it: French labels, aligned tables."""
+    from .outcomes import percent
+
+    reading = report.get("lecture") or {}
+    read_as = ", ".join(f"{k} : {v}" for k, v in reading.items() if not isinstance(v, dict | list))
+    verdict = "oui" if report["publiable"] else "NON"
+    lines = [
+        f"Rapport de validation — {report['ressource']}",
+        f"{'Fichier':26} {report['fichier']}",
+        f"{'Lecture':26} {read_as or '-'}",
+        f"{'Lignes lues':26} {report['rows_read']}",
+        f"{'Lignes valides':26} {report['rows_valid']}",
+        f"{'Lignes en quarantaine':26} {report['rows_quarantined']}",
+        f"{'Part de lignes invalides':26} {percent(report['invalid_share'])}",
+        f"{'Erreurs':26} {report['error_count']}",
+        f"{'Publiable':26} {verdict} ({report['regle']})",
+    ]
+
+    def table(title: str, counts: dict, head: str) -> None:
+        if not counts:
+            return
+        width = max(len(head), *(len(str(k)) for k in counts))
+        lines.extend(["", title, f"  {head:{width}}  nombre", f"  {'-' * width}  ------"])
+        for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))):
+            lines.append(f"  {key!s:{width}}  {count:>6}")
+
+    table("Erreurs par type", report.get("errors_by_type") or {}, "type")
+    table("Erreurs par champ", report.get("errors_by_field") or {}, "champ")
+    for error in report.get("header_errors") or []:
+        lines.append(f"En-tête : {error.get('message', error)}")
+    examples = report.get("examples") or []
+    if examples:
+        lines += ["", "Premiers exemples (ligne, champ, message)"]
+        for example in examples[:10]:
+            row = example.get("_row", example.get("ligne", "-"))
+            lines.append(
+                f"  {row!s:>6}  {example.get('champ', '-')!s:24}  {example.get('message')}"
+            )
+    if report.get("skipped_checks"):
+        lines.append(f"Vérifications non faites : {', '.join(map(str, report['skipped_checks']))}")
+    lines += ["", "Pour une machine : camp validate … --json"]
+    return "\n".join(lines)
 
 
 def status_command() -> int:

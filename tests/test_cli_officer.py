@@ -98,6 +98,8 @@ def test_validate_a_worse_extract_against_the_same_descriptor(tmp_path: Path, ca
     code = main(["validate", str(descriptor), str(worse)])
     out = capsys.readouterr().out
     assert code == 1, "33 % invalid, above the 20 % the descriptor allows"
-    assert re.search(r"^rows_quarantined\s+2$", out, re.MULTILINE), out
-    assert re.search(r"^publiable\s+False$", out, re.MULTILINE)
+    assert re.search(r"^Lignes en quarantaine\s+2$", out, re.MULTILINE), out
+    assert re.search(r"^Publiable\s+NON \(", out, re.MULTILINE)
+    assert re.search(r"^Part de lignes invalides\s+33,3 %$", out, re.MULTILINE), out
+    assert "Erreurs par champ" in out and "--json" in out
     assert "Numéro SIRET invalide" in out, "the French message of the validator"
