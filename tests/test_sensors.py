@@ -21,7 +21,7 @@ from dagster import (
     materialize,
 )
 
-from pipelines.assets import resource_assets
+from pipelines.assets import publication_asset, resource_assets
 from pipelines.catalog import Dataset, load_catalog
 from pipelines.changes import dump_watches, load_watches
 from pipelines.sensors import build_change_sensor, build_refresh_schedule
@@ -51,9 +51,12 @@ def decp_online(camp_env: Path, http_server, monkeypatch: pytest.MonkeyPatch):
     return online_copy(f"{http_server.url}/decp.csv"), route
 
 
-def assets_of(*datasets: Dataset) -> list:
+def assets_of(*datasets: Dataset, published: bool = False) -> list:
+    """Each dataset's raw and core assets; with `published`, the publication too (the status
+    says « publié le » only of what a publication holds)."""
     catalogue = list(datasets)
-    return [a for d in datasets for a in resource_assets(d, d.resources[0], catalogue)]
+    assets = [a for d in datasets for a in resource_assets(d, d.resources[0], catalogue)]
+    return assets + ([publication_asset(catalogue, [])] if published else [])
 
 
 def run(assets: list, instance: DagsterInstance):
@@ -128,7 +131,7 @@ def test_503_twice_then_200_is_retried_and_succeeds(decp_online):
     dataset, route = decp_online
     route.fail_first = 2
     with DagsterInstance.ephemeral() as instance:
-        result = run(assets_of(dataset), instance)
+        result = run(assets_of(dataset, published=True), instance)
     assert result.success
     assert len(route.requests) == 3
     assert core_rows() == 40
@@ -137,7 +140,7 @@ def test_503_twice_then_200_is_retried_and_succeeds(decp_online):
 
 def test_404_is_explained_and_the_last_publication_stays(decp_online, caplog):
     dataset, route = decp_online
-    assets = assets_of(dataset)
+    assets = assets_of(dataset, published=True)
     sensor = sensor_for(dataset, assets)
     with DagsterInstance.ephemeral() as instance:
         assert run(assets, instance).success
