@@ -42,7 +42,7 @@ def build_definitions() -> Definitions:
     main = define_asset_job(
         MAIN_JOB,
         selection=AssetSelection.all(),
-        description="Ingest, validate, load and publish every catalogue dataset.",
+        description="Récupérer, valider, charger et publier tous les jeux de données du catalogue.",
         executor_def=in_process_executor,
     )
     # The marts and the publication alone: what follows a run in which a dataset was blocked
@@ -60,7 +60,7 @@ def build_definitions() -> Definitions:
         job = define_asset_job(
             refresh_job_name(dataset),
             selection=AssetSelection.groups(dataset.name).downstream(),
-            description=f"Refresh {dataset.title} and republish.",
+            description=f"Actualiser « {dataset.title} » et republier.",
             executor_def=in_process_executor,
         )
         jobs.append(job)

@@ -109,9 +109,9 @@ def build_change_sensor(
         jobs=jobs,
         minimum_interval_seconds=TICK_SECONDS,
         default_status=DefaultSensorStatus.RUNNING,
-        description="Asks each source whether it changed (ETag, Last-Modified, size, sha256) "
-        "and refreshes only the datasets whose source changed; each source is probed "
-        "every 12 h, then 1 d, 7 d, 30 d while it does not change.",
+        description="Demande à chaque source si elle a changé (ETag, Last-Modified, taille, "
+        "sha256) et n'actualise que les jeux de données dont la source a changé ; chaque "
+        "source est interrogée toutes les 12 h, puis 1 j, 7 j, 30 j tant qu'elle ne change pas.",
     )
     def source_changes(context: SensorEvaluationContext) -> SensorResult | SkipReason:
         settings = get_settings()
@@ -164,6 +164,6 @@ def build_refresh_schedule(
         execution_timezone=timezone,
         execution_fn=check_then_refresh,
         default_status=DefaultScheduleStatus.RUNNING,
-        description=f"From catalog/{dataset.descriptor_path.name}: x-camp.schedule; runs "
-        "only when a source changed (or failed).",
+        description=f"D'après catalog/{dataset.descriptor_path.name} (x-camp.schedule) ; "
+        "ne lance le run que si une source a changé (ou échoue).",
     )
