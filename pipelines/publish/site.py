@@ -1,17 +1,20 @@
 """The hand-written parts of the site: dashboards and canned queries, one YAML file each.
 
 `dashboards/<slug>.yaml` is one datasette-dashboards dashboard; `dashboards/queries/<name>.yaml`
-is one canned query (`title`, `description`, `sql` with `:named` parameters). A dashboard or
+is one canned query (`title`, `description`, `sql` with `:named` parameters, and `exemple`:
+parameter values that return rows, offered as a link under the description). A dashboard or
 query that reads a table absent from the publication is left out (and listed), never served
 broken.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
 
@@ -49,6 +52,22 @@ def _load(path: Path) -> dict[str, Any]:
     return spec
 
 
+def with_example_link(spec: dict[str, Any]) -> dict[str, Any]:
+    """A canned query for Datasette: its `exemple` becomes a link that fills the form and
+    runs it, under the description (Datasette shows an empty form and « 0 results » else)."""
+    spec = dict(spec)
+    example = spec.pop("exemple", None)
+    if not example:
+        return spec
+    values = ", ".join(f"{key} = {value}" for key, value in example.items())
+    link = f'<a href="?{html.escape(urlencode(example))}">Essayer avec l\'exemple</a>'
+    spec["description_html"] = (
+        f"<p>{html.escape(str(spec.get('description', '')))}</p>"
+        f"<p>{link} ({html.escape(values)}).</p>"
+    )
+    return spec
+
+
 def load_extras(published: set[str], folder: Path = DASHBOARDS_DIR) -> Extras:
     """Dashboards and canned queries whose tables are all published."""
     dashboards: dict[str, Any] = {}
@@ -70,5 +89,5 @@ def load_extras(published: set[str], folder: Path = DASHBOARDS_DIR) -> Extras:
         if absent:
             skipped[f"queries/{path.name}"] = absent
             continue
-        queries[path.stem] = spec
+        queries[path.stem] = with_example_link(spec)
     return Extras(dashboards=dashboards, queries=queries, skipped=skipped)
