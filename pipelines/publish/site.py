@@ -30,6 +30,7 @@ _TABLE = re.compile(r"\b((?:core|quarantine|errors|mart|meta)_[A-Za-z0-9_]+)\b")
 class Extras:
     dashboards: dict[str, Any] = field(default_factory=dict)
     queries: dict[str, Any] = field(default_factory=dict)
+    examples: dict[str, dict[str, str]] = field(default_factory=dict)  # query -> `exemple`
     skipped: dict[str, list[str]] = field(default_factory=dict)  # file -> missing tables
     tile_layer: str = TILE_LAYER
 
@@ -72,6 +73,7 @@ def load_extras(published: set[str], folder: Path = DASHBOARDS_DIR) -> Extras:
     """Dashboards and canned queries whose tables are all published."""
     dashboards: dict[str, Any] = {}
     queries: dict[str, Any] = {}
+    examples: dict[str, dict[str, str]] = {}
     skipped: dict[str, list[str]] = {}
     for path in sorted(folder.glob("*.yaml")):
         spec = _load(path)
@@ -89,5 +91,7 @@ def load_extras(published: set[str], folder: Path = DASHBOARDS_DIR) -> Extras:
         if absent:
             skipped[f"queries/{path.name}"] = absent
             continue
+        if spec.get("exemple"):
+            examples[path.stem] = {k: str(v) for k, v in spec["exemple"].items()}
         queries[path.stem] = with_example_link(spec)
-    return Extras(dashboards=dashboards, queries=queries, skipped=skipped)
+    return Extras(dashboards=dashboards, queries=queries, examples=examples, skipped=skipped)
