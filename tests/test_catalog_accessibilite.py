@@ -214,7 +214,8 @@ def test_step_free_stop_share(warehouse) -> None:
 
 
 def test_erp_get_a_commune_from_their_postcode(warehouse) -> None:
-    raw = list(csv.DictReader((ROOT / "datasets/acceslibre/erp-lyon-2020-et-exemple-schema-0.0.20.csv").open()))
+    sample = ROOT / "datasets/acceslibre/erp-lyon-2020-et-exemple-schema-0.0.20.csv"
+    raw = list(csv.DictReader(sample.open(encoding="utf-8")))
     without_code = {r["id"] for r in raw if not r["code_insee"]}
     postes = list(
         csv.DictReader(
