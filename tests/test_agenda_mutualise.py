@@ -191,7 +191,7 @@ def test_insee_code_derived_from_postcode_then_commune_name(
         "301": ("35238", "code_postal"),  # 35000 serves Rennes only
         "302": ("34079", "code_postal_commune"),  # 34800 serves 17 communes
         "303": ("69123", "code_postal"),  # 69001 is Lyon 1er (69381), brought up to Lyon
-        "304": ("14118", "commune_departement"),  # 14000 is not in the La Poste extract
+        "304": ("14118", "code_postal"),  # 14000 serves only Caen
         "305": ("38185", "commune"),  # no postcode; one commune of France is named so
         "306": (None, None),  # no postcode; several Saint-Denis
         "307": ("2A004", "source"),

@@ -36,7 +36,7 @@ PLACES = DATASETS / "stationnement/montpellier-places-reservees-2010.csv"
 PARKINGS = DATASETS / "stationnement/parkings-exemples-officiels-0.1.5.csv"
 ERP = DATASETS / "acceslibre/erp-lyon-2020-et-exemple-schema-0.0.20.csv"
 COMMUNES = DATASETS / "communes/communes-cog-2026.csv"
-POSTES = DATASETS / "communes/laposte-codes-postaux-2022-extrait.csv"
+POSTES = DATASETS / "communes/laposte-codes-postaux-2022.csv"
 MONTPELLIER = "34172"  # the Montpellier places' commune, from the publisher's metadata sheet
 EXAMPLE_URL = "https://www.exemple.fr/"  # the national parking schema's fictitious examples
 # the acceslibre schema's boolean spellings (catalog/schemas/acceslibre-base-0.0.20.json)
