@@ -74,7 +74,8 @@ def all_answer_keys() -> set[str]:
 
 
 def quarantined_rows(published: Published, table: str) -> set[int]:
-    """Source line numbers (`_row`, 1 = first data row) the validation rejected."""
+    """The `_row` numbers the validation rejected, as the reader numbers rows: for a CSV,
+    frictionless's row number (the header is row 1, the first data row is row 2)."""
     return {r["_row"] for r in published.rows(f"SELECT _row FROM quarantine_{table}")}
 
 

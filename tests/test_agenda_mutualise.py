@@ -22,6 +22,7 @@ CATALOG = ROOT / "catalog"
 FIXTURES = ROOT / "tests" / "fixtures" / "agenda"
 MART = load_mart(CATALOG / "marts" / "agenda__evenements.yaml")
 SOURCES = ("agenda_caen_bibliotheques", "agenda_centre_tcheque", "agenda_relais")
+REFERENTIAL = "communes"  # COG and La Poste, to derive the INSEE code
 DUCKDB_TYPES = {
     "string": "VARCHAR",
     "integer": "BIGINT",
@@ -53,7 +54,7 @@ def run_mart(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 @pytest.fixture
 def samples() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for dataset in SOURCES:
+    for dataset in (*SOURCES, REFERENTIAL):
         load_core(con, dataset)
     yield con
     con.close()
@@ -117,6 +118,7 @@ def test_duplicate_rule_cases() -> None:
     load_core(con, "agenda_caen_bibliotheques")
     load_core(con, "agenda_centre_tcheque", FIXTURES / "doublons-agenda-a.json")
     load_core(con, "agenda_relais", FIXTURES / "doublons-agenda-b.json")
+    load_core(con, REFERENTIAL)
     mart = run_mart(con)
     groups = {p for p in mart["publications"].to_list() if "agenda_relais" in p and "tcheque" in p}
     assert groups == {
@@ -157,3 +159,82 @@ def test_occurrences_mart_unites_the_dates_of_merged_publications(
     both = songe.filter(pl.col("sources_date") == "agenda_centre_tcheque, agenda_relais")
     assert 0 < both.height < songe.height
     assert dates["evenement_id"].n_unique() == run_mart(samples).height
+
+
+KEYWORDS = load_mart(CATALOG / "marts" / "agenda__mots_cles.yaml")
+
+
+@pytest.fixture
+def to_derive() -> duckdb.DuckDBPyConnection:
+    """The relay agenda replaced by events whose INSEE code must be derived, or not."""
+    con = duckdb.connect()
+    load_core(con, "agenda_caen_bibliotheques")
+    load_core(con, "agenda_centre_tcheque")
+    load_core(con, "agenda_relais", FIXTURES / "code-insee-et-graphies.json")
+    load_core(con, REFERENTIAL)
+    con.execute(f"CREATE TABLE {MART.table} AS {MART.sql}")
+    yield con
+    con.close()
+
+
+def test_insee_code_derived_from_postcode_then_commune_name(
+    to_derive: duckdb.DuckDBPyConnection,
+) -> None:
+    found = {
+        uid.removeprefix("agenda_relais:"): (code, origin)
+        for uid, code, origin in to_derive.execute(
+            f"SELECT evenement_id, code_insee, origine_code_insee FROM {MART.table} "
+            "WHERE evenement_id LIKE 'agenda_relais:%'"
+        ).fetchall()
+    }
+    assert found == {
+        "301": ("35238", "code_postal"),  # 35000 serves Rennes only
+        "302": ("34079", "code_postal_commune"),  # 34800 serves 17 communes
+        "303": ("69123", "code_postal"),  # 69001 is Lyon 1er (69381), brought up to Lyon
+        "304": ("14118", "code_postal"),  # 14000 serves only Caen
+        "305": ("38185", "commune"),  # no postcode; one commune of France is named so
+        "306": (None, None),  # no postcode; several Saint-Denis
+        "307": ("2A004", "source"),
+        "308": (None, None),  # no commune of 34800 nor of Hérault has that name
+    }
+
+
+def test_commune_label_is_the_official_name_when_the_code_is_known(
+    to_derive: duckdb.DuckDBPyConnection,
+) -> None:
+    labels = dict(
+        to_derive.execute(
+            f"SELECT evenement_id, commune_libelle FROM {MART.table} "
+            "WHERE evenement_id IN ('agenda_relais:304', 'agenda_relais:306')"
+        ).fetchall()
+    )
+    assert labels == {"agenda_relais:304": "Caen", "agenda_relais:306": "Saint-Denis"}
+
+
+def test_keyword_spellings_are_one_keyword_counted_once_per_event(
+    to_derive: duckdb.DuckDBPyConnection,
+) -> None:
+    """« VISITE COMMENTÉE », « visite commentée » and « Visite   Commentée » are one keyword;
+    the misspelt « visite comentée » stays another. « oeuvre » and « OEUVRE » on one event
+    count once."""
+    rows = to_derive.execute(
+        f"SELECT mot_cle_normalise, min(mot_cle), count(*), count(DISTINCT evenement_id) "
+        f"FROM ({KEYWORDS.sql}) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    by_key = {key: (label, n, events) for key, label, n, events in rows}
+    # three in the fixture, and « VISITE COMMENTÉE » of the Centre tchèque's 60365870
+    assert by_key["visite commentee"] == ("VISITE COMMENTÉE", 4, 4)  # the most frequent
+    # 304 in the fixture, and the Centre tchèque's 18203090
+    assert by_key["visite comentee"] == ("visite comentée", 2, 2)
+    # « Œuvre » on 301, « oeuvre » and « OEUVRE » on 302: one row each, the label a tie
+    # between « OEUVRE », « oeuvre » and « Œuvre » broken alphabetically
+    assert by_key["oeuvre"] == ("OEUVRE", 2, 2)
+
+
+def test_keywords_mart_reads_exactly_the_declared_tables(
+    samples: duckdb.DuckDBPyConnection,
+) -> None:
+    samples.execute(f"CREATE TABLE {MART.table} AS {MART.sql}")
+    tables = {row[0] for row in samples.execute("SHOW TABLES").fetchall()}
+    assert {t for t in tables if t in KEYWORDS.sql} == set(KEYWORDS.depends_on)
+    assert samples.sql(KEYWORDS.sql).columns == [f["name"] for f in KEYWORDS.fields]

@@ -106,9 +106,15 @@ def test_canned_query_contracts_of_a_buyer(site) -> None:
     url, warehouse, _ = site
     siret = "20006258600157"
     data = get(url, "/camp/marches_d_un_acheteur.json", siret=siret, _shape="objects").json()
-    expected = duck(warehouse, f"SELECT count(*) FROM {TABLE} WHERE acheteur_id = ?", [siret])
+    # one row per contract, however many holders and source rows it has
+    expected = duck(
+        warehouse, f"SELECT count(DISTINCT uid) FROM {TABLE} WHERE acheteur_id = ?", [siret]
+    )
     assert len(data["rows"]) == expected[0][0] > 0
+    assert len({r["uid"] for r in data["rows"]}) == len(data["rows"])
     assert {r["acheteur_nom"] for r in data["rows"]} == {"COMMUNE DE FILLIERE (MAIRIE)"}
+    page = html.unescape(get(url, "/camp/marches_d_un_acheteur").text)
+    assert f'href="?siret={siret}">Essayer avec l\'exemple</a>' in page
 
 
 def test_canned_query_accessible_places_near_a_point(site) -> None:

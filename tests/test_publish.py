@@ -222,7 +222,10 @@ def test_a_dashboard_reading_an_absent_table_is_left_out() -> None:
     extras = load_extras({"core_decp__marches"})
     assert "concurrence-commande-publique" in extras.dashboards
     assert "agenda-mutualise" not in extras.dashboards
-    assert extras.skipped["agenda-mutualise.yaml"] == ["mart_agenda__evenements"]
+    assert extras.skipped["agenda-mutualise.yaml"] == [
+        "mart_agenda__evenements",
+        "mart_agenda__mots_cles",
+    ]
 
 
 def test_every_duckdb_type_a_meta_table_may_use_reaches_sqlite() -> None:

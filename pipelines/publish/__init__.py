@@ -6,6 +6,7 @@ Layout of `publish_dir`:
     current.json                 pointer to the current publication (replaced atomically)
     snapshots/<id>/camp.db       immutable SQLite file (indexes, FTS5 without diacritics)
     snapshots/<id>/metadata.json Datasette metadata generated from the catalogue
+    snapshots/<id>/openapi.json  OpenAPI 3 document of the publication's JSON endpoints
     snapshots/<id>/downloads/    <table>.csv, <table>.parquet, datapackage.json
 """
 
@@ -69,6 +70,7 @@ def publish_snapshot(
     from ..warehouse import open_warehouse
     from .downloads import FOLDER, write_downloads
     from .metadata import build_metadata
+    from .openapi import COLUMNS_KEY, OPENAPI_FILE, build_openapi, sqlite_columns
     from .plan import dataset_status, plan_tables
     from .site import load_extras
 
@@ -94,7 +96,11 @@ def publish_snapshot(
             con.close()
         extras = load_extras(set(tables))
         metadata = build_metadata(plans, tables, missing, created_at, extras, status)
+        columns = sqlite_columns(work / DATABASE_FILE, list(tables))
+        metadata["x-camp"][COLUMNS_KEY] = {t: [name for name, _ in c] for t, c in columns.items()}
         write_json_atomically(work / METADATA_FILE, metadata)
+        openapi = build_openapi(metadata, columns, extras.examples, snapshot_id)
+        write_json_atomically(work / OPENAPI_FILE, openapi)
         final = folder / snapshot_id
         os.replace(work, final)
     except BaseException:

@@ -20,11 +20,13 @@ ENV = "CAMP_DATASETTE_ARGV"  # hands the arguments to worker processes
 def _register(publish_dir: str) -> None:
     from datasette.plugins import pm
 
-    from . import plugin
+    from . import api, plugin
 
     plugin.PUBLISH_DIR = Path(publish_dir).resolve()
     if not pm.is_registered(plugin):
         pm.register(plugin, name="camp_publish")
+    if not pm.is_registered(api):
+        pm.register(api, name="camp_api")
 
 
 def _split_workers(argv: list[str]) -> tuple[int, list[str]]:

@@ -1,17 +1,20 @@
 """The hand-written parts of the site: dashboards and canned queries, one YAML file each.
 
 `dashboards/<slug>.yaml` is one datasette-dashboards dashboard; `dashboards/queries/<name>.yaml`
-is one canned query (`title`, `description`, `sql` with `:named` parameters). A dashboard or
+is one canned query (`title`, `description`, `sql` with `:named` parameters, and `exemple`:
+parameter values that return rows, offered as a link under the description). A dashboard or
 query that reads a table absent from the publication is left out (and listed), never served
 broken.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
 
@@ -27,6 +30,7 @@ _TABLE = re.compile(r"\b((?:core|quarantine|errors|mart|meta)_[A-Za-z0-9_]+)\b")
 class Extras:
     dashboards: dict[str, Any] = field(default_factory=dict)
     queries: dict[str, Any] = field(default_factory=dict)
+    examples: dict[str, dict[str, str]] = field(default_factory=dict)  # query -> `exemple`
     skipped: dict[str, list[str]] = field(default_factory=dict)  # file -> missing tables
     tile_layer: str = TILE_LAYER
 
@@ -49,10 +53,27 @@ def _load(path: Path) -> dict[str, Any]:
     return spec
 
 
+def with_example_link(spec: dict[str, Any]) -> dict[str, Any]:
+    """A canned query for Datasette: its `exemple` becomes a link that fills the form and
+    runs it, under the description (Datasette shows an empty form and « 0 results » else)."""
+    spec = dict(spec)
+    example = spec.pop("exemple", None)
+    if not example:
+        return spec
+    values = ", ".join(f"{key} = {value}" for key, value in example.items())
+    link = f'<a href="?{html.escape(urlencode(example))}">Essayer avec l\'exemple</a>'
+    spec["description_html"] = (
+        f"<p>{html.escape(str(spec.get('description', '')))}</p>"
+        f"<p>{link} ({html.escape(values)}).</p>"
+    )
+    return spec
+
+
 def load_extras(published: set[str], folder: Path = DASHBOARDS_DIR) -> Extras:
     """Dashboards and canned queries whose tables are all published."""
     dashboards: dict[str, Any] = {}
     queries: dict[str, Any] = {}
+    examples: dict[str, dict[str, str]] = {}
     skipped: dict[str, list[str]] = {}
     for path in sorted(folder.glob("*.yaml")):
         spec = _load(path)
@@ -70,5 +91,7 @@ def load_extras(published: set[str], folder: Path = DASHBOARDS_DIR) -> Extras:
         if absent:
             skipped[f"queries/{path.name}"] = absent
             continue
-        queries[path.stem] = spec
-    return Extras(dashboards=dashboards, queries=queries, skipped=skipped)
+        if spec.get("exemple"):
+            examples[path.stem] = {k: str(v) for k, v in spec["exemple"].items()}
+        queries[path.stem] = with_example_link(spec)
+    return Extras(dashboards=dashboards, queries=queries, examples=examples, skipped=skipped)
