@@ -219,7 +219,7 @@ def test_every_dashboard_and_query_reads_published_table_names(catalogue) -> Non
 
 
 def test_a_dashboard_reading_an_absent_table_is_left_out() -> None:
-    extras = load_extras({"core_decp__marches"})
+    extras = load_extras({"core_decp__marches", "mart_decp__marches"})
     assert "concurrence-commande-publique" in extras.dashboards
     assert "agenda-mutualise" not in extras.dashboards
     assert extras.skipped["agenda-mutualise.yaml"] == [
