@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -323,10 +324,25 @@ def dataset_status(
         "age_max_heures": dataset.max_age_hours,
         "prochaine_verification": upcoming.strftime("%Y-%m-%dT%H:%M:%SZ") if upcoming else None,
         "source": ", ".join(
-            (s.last_fetch or {}).get("source") or r.online_url or r.sample_path.name
-            for r, s in parts
+            dict.fromkeys(
+                public_source((s.last_fetch or {}).get("source") or r.online_url, r, dataset)
+                for r, s in parts
+            )
         ),
     }
+
+
+def public_source(fetched: str | None, resource: Resource, dataset: Dataset) -> str:
+    """Where a resource's data came from, as published: a URL without its query string
+    (where keys may be), or a shipped sample's path in the repository, never a path of the
+    serving machine."""
+    if fetched and "://" in fetched:
+        return urlsplit(fetched)._replace(query="", fragment="").geturl()
+    root = dataset.descriptor_path.resolve().parent.parent
+    try:
+        return resource.sample_path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return resource.sample_path.name
 
 
 def _fetch_outcome(event: dict | None) -> str | None:
