@@ -28,6 +28,7 @@ from tests.test_answers_accessibilite import (
     sql_round,
     stop_accessibility,
 )
+from tests.test_answers_equipements import THEME_OF
 
 pytestmark = pytest.mark.slow
 SLUG = "profil-des-communes"
@@ -64,8 +65,9 @@ def populations() -> dict[str, int]:
     return result | sums
 
 
-def erp_codes(published: Published) -> list[tuple[str | None, str]]:
-    """(INSEE code by the ERP mart's rule, entrance yes/no/unknown) of each valid ERP."""
+def erp_codes(published: Published) -> list[tuple[str | None, str, str]]:
+    """(INSEE code by the ERP mart's rule, entrance yes/no/unknown, activity) of each valid
+    ERP."""
     by_postcode: dict[str, set[str]] = defaultdict(set)
     with POSTES.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle, delimiter=";"):
@@ -81,7 +83,7 @@ def erp_codes(published: Published) -> list[tuple[str | None, str]]:
                 [code] = by_postcode[row["postal_code"]]
             value = row["entree_plain_pied"]
             entrance = "yes" if value in TRUE else "unknown" if not value else "no"
-            result.append((code, entrance))
+            result.append((code, entrance, row["activite"]))
     return result
 
 
@@ -89,14 +91,21 @@ def erp_codes(published: Published) -> list[tuple[str | None, str]]:
 def expected(published: Published) -> dict[str, dict]:
     current, _, departments = cog()
     profile: dict[str, dict] = defaultdict(
-        lambda: {"evenements": 0, "erp": Counter(), "places_pmr": None, "arrets": None}
+        lambda: {
+            "evenements": 0,
+            "erp": Counter(),
+            "places_pmr": None,
+            "arrets": None,
+            "equipements": 0,
+        }  # fmt: skip
     )
     for row in published.rows("SELECT code_insee FROM mart_agenda__evenements"):
         if row["code_insee"] in current:
             profile[current[row["code_insee"]]]["evenements"] += 1
-    for code, entrance in erp_codes(published):
+    for code, entrance, activity in erp_codes(published):
         if code in current:
             profile[current[code]]["erp"][entrance] += 1
+            profile[current[code]]["equipements"] += activity in THEME_OF
     for code, places in reserved_places(published).items():
         if code in current:
             entry = profile[current[code]]
@@ -130,9 +139,11 @@ def test_profile_mart(published: Published, expected: dict[str, dict]) -> None:
         known = stops["yes"] + stops["no"] if stops else 0
         share = sql_round(stops["yes"] / known, 4) if known else None
         assert row["part_arrets_plain_pied"] == share
+        assert row["equipements"] == entry["equipements"]
     # the samples really exercise the profile: Paris from its districts, step-free ERPs
     assert expected["75056"]["population"] > 2_000_000 and expected["75056"]["evenements"]
     assert sum(e["erp"]["yes"] for e in expected.values()) > 0
+    assert sum(e["equipements"] for e in expected.values()) > 0
 
 
 def test_profile_table(published: Published, expected: dict[str, dict]) -> None:
@@ -158,7 +169,7 @@ def test_linking_companion(published: Published) -> None:
     row = shown["mart_accessibilite__erp_localises"]
     assert row["lignes"] == len(erps)
     assert row["sans_code_insee"] + row["code_inconnu_du_cog"] == sum(
-        code not in current for code, _ in erps
+        code not in current for code, _, _ in erps
     )
 
 
@@ -171,9 +182,10 @@ def test_profile_of_a_commune(published: Published, expected: dict[str, dict]) -
 
 def test_delegated_commune_is_counted_in_its_commune(tmp_path: Path) -> None:
     """Hand-made: an event in a delegated commune (COMD 01015 of commune 01033), one in the
-    commune itself, one with an unknown code and one without; an ERP in a Lyon district.
-    By hand: 01033 has 2 events, population 100; 69381 has 1 ERP of unknown entrance and
-    population 30; Lyon 69123 (no row of its own) is not listed since no row points to it."""
+    commune itself, one with an unknown code and one without; an ERP in a Lyon district;
+    a facility in each of 01015 and 01033. By hand: 01033 has 2 events, 2 facilities,
+    population 100; 69381 has 1 ERP of unknown entrance and population 30; Lyon 69123 (no
+    row of its own) is not listed since no row points to it."""
     from pipelines.catalog import load_marts
 
     marts = {m.name: m for m in load_marts(ROOT / "catalog")}
@@ -197,6 +209,10 @@ def test_delegated_commune_is_counted_in_its_commune(tmp_path: Path) -> None:
         "SELECT '69381' AS code_insee, CAST(NULL AS BOOLEAN) AS entree_plain_pied"
     )
     con.execute(
+        "CREATE TABLE mart_equipements__equipements AS SELECT * FROM (VALUES "
+        "('01015'), ('01033')) AS t(code_insee)"
+    )
+    con.execute(
         "CREATE TABLE mart_accessibilite__stationnement_pmr_par_commune AS "
         "SELECT '01033' AS code_insee, 4 AS places_pmr_total"
     )
@@ -207,9 +223,13 @@ def test_delegated_commune_is_counted_in_its_commune(tmp_path: Path) -> None:
     )
     rows = con.execute(
         f"SELECT code_insee, population_municipale, evenements, erp, erp_plain_pied_inconnu, "
-        f"places_pmr, arrets, part_arrets_plain_pied FROM ({marts['communes__profil'].sql})"
+        "places_pmr, arrets, part_arrets_plain_pied, equipements "
+        f"FROM ({marts['communes__profil'].sql})"
     ).fetchall()
-    assert rows == [("01033", 100, 2, 0, 0, 4, 3, 0.5), ("69381", 30, 0, 1, 1, None, None, None)]
+    assert rows == [
+        ("01033", 100, 2, 0, 0, 4, 3, 0.5, 2),  # a facility in the delegated commune too
+        ("69381", 30, 0, 1, 1, None, None, None, 0),
+    ]
     linking = con.execute(
         f"SELECT * FROM ({marts['communes__rattachement'].sql}) "
         "WHERE source_table = 'mart_agenda__evenements'"

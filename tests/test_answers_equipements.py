@@ -10,12 +10,12 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from tests.answers import Published, canned_query, chart_rows, query_rows
+from tests.answers import DATASETS, Published, canned_query, chart_rows, query_rows
 from tests.test_answers_accessibilite import ERP, TRUE, quarantined_rows
-from tests.test_answers_communes import POSTES
 
 pytestmark = pytest.mark.slow
 SLUG = "equipements"
+POSTES = DATASETS / "communes/laposte-codes-postaux-2022.csv"
 THEMES = {
     "Equipement administratif": {"Mairie", "Administration publique"},
     "Equipement d'enseignement": {"Université ou école supérieure", "Lycée", "Collège", "École"},
