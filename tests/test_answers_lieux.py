@@ -85,7 +85,7 @@ def key_of(row: dict) -> tuple:
 
 
 def test_venues_mart(published: Published, expected: dict) -> None:
-    shown = published.rows("SELECT * FROM mart_accessibilite__lieux_proches")
+    shown = published.rows("SELECT * FROM mart_lieux__alentours_accessibles")
     assert {key_of(r) for r in shown} == set(expected) and len(shown) == len(expected)
     for row in shown:
         want = expected[key_of(row)]
@@ -164,7 +164,7 @@ def test_venues_on_a_hand_made_map(tmp_path: Path) -> None:
         "SELECT type_lieu, nom, evenements, rayon_m, places_pmr, distance_place_pmr_m, "
         "arrets_plain_pied, arret_plain_pied_proche, distance_arret_plain_pied_m, "
         "passages_pietons, passages_pietons_accessibles, lieux_sans_position "
-        f"FROM ({marts['accessibilite__lieux_proches'].sql})"
+        f"FROM ({marts['lieux__alentours_accessibles'].sql})"
     ).fetchall()
     assert rows == [
         ("erp", "Loin", None, 300.0, 0, None, 0, None, None, 0, 0, 0),
