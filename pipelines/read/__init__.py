@@ -25,6 +25,7 @@ READERS = {
     "openagenda": "openagenda",
     "geojson": "geojson",
     "gtfs": "gtfs",
+    "bodacc-xml": "bodacc",
 }
 
 
