@@ -100,6 +100,7 @@ def cell_formats(plan: TablePlan) -> dict[str, str]:
     }
 
 
+MAP_CONTAINER = "#camp-map"  # a div the French table.html puts after the rows
 QUERY_FORMATS = "*"  # formats for the results of SQL queries, which name no table
 
 
@@ -219,6 +220,7 @@ def table_metadata(
         meta.setdefault("plugins", {})["datasette-cluster-map"] = {
             "latitude_column": plan.map_columns.get("latitude", "latitude"),
             "longitude_column": plan.map_columns.get("longitude", "longitude"),
+            "container": MAP_CONTAINER,  # after the rows (the table page shows rows first)
         }
     return meta
 
