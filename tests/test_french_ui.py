@@ -124,16 +124,12 @@ def french_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     db.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", VALUES)
     db.commit()
     db.close()
-    subset = pm.subset_hook_caller(
-        "render_cell", remove_plugins=[p for p in pm.get_plugins() if p is not render]
-    )
     registered = pm.is_registered(render)
     if not registered:
         pm.register(render, name="camp_cells_test")
-        subset = pm.subset_hook_caller(
-            "render_cell", remove_plugins=[p for p in pm.get_plugins() if p is not render]
-        )
-    monkeypatch.setattr(pm.hook, "render_cell", subset)
+    hook = pm.hook.render_cell
+    others = [p for p in pm.get_plugins() if p is not render]
+    pm.hook.render_cell = pm.subset_hook_caller("render_cell", remove_plugins=others)
     given: list[int] = []
     original = render.DATASETTE_CELLS
 
@@ -143,9 +139,12 @@ def french_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setattr(render, "DATASETTE_CELLS", datasette_cells)
     ds = Datasette([str(path)], metadata={"x-camp": {"formats": {"t": {"montant": "euro"}}}})
-    yield ds, given
-    if not registered:
-        pm.unregister(render)
+    try:
+        yield ds, given
+    finally:
+        pm.hook.render_cell = hook  # before unregistering: pluggy edits `pm.hook`'s caller
+        if not registered:
+            pm.unregister(render)
 
 
 def both_ways(ds: Datasette) -> tuple[list[Any], list[Any]]:
