@@ -47,7 +47,8 @@ def test_table_page_documents_the_columns_licence_and_counts(site) -> None:
     assert "5\u202f000 lignes valides" in page
     assert "2 en quarantaine" in page
     # the explained status of the dataset, from meta_camp__statut
-    assert "État : <strong>à jour</strong>" in page and "2026-11-27T01:00:00Z" in page
+    assert "État : <strong>à jour</strong>" in page
+    assert "27 novembre 2026 à 02:00 (heure de Paris, UTC+01:00)" in page  # 01:00Z
     # a column description inherited from the pinned official schema
     assert "Montant" in page and "HT" in page
 

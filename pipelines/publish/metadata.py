@@ -12,8 +12,9 @@ import html
 from typing import Any
 
 from ..catalog import Dataset
+from . import french
 from .plan import TablePlan
-from .site import DATABASE, Extras
+from .site import DATABASE, Extras, tables_used
 
 # Above this many rows, only indexed columns are sortable: a sort on an unindexed column
 # scans and sorts the whole table on every page.
@@ -46,7 +47,8 @@ def _source(dataset: Dataset | None) -> dict[str, str]:
 def _status_html(status: dict[str, Any] | None) -> str:
     if not status:
         return ""
-    refreshed = status.get("derniere_publication") or "jamais"
+    refreshed = status.get("derniere_publication")
+    refreshed = french.paris_time_long(refreshed) if refreshed else "jamais"
     return (
         f"<p>État : <strong>{html.escape(str(status.get('etat') or '?'))}</strong> — "
         f"{html.escape(str(status.get('explication') or ''))} "
@@ -71,7 +73,9 @@ def _counts_html(
             line += f", {link}"
         parts.append(f"<p><strong>{line}</strong>.</p>")
         parts.append(_status_html(status))
-    parts.append(f"<p>Dernière publication : {html.escape(created_at)} (UTC).</p>")
+    parts.append(
+        f"<p>Dernière publication : {html.escape(french.paris_time_long(created_at))}.</p>"
+    )
     return "".join(parts)
 
 
@@ -79,8 +83,112 @@ def _column_docs(plan: TablePlan) -> dict[str, str]:
     docs = {}
     for name, text in plan.columns.items():
         unit = plan.units.get(name)
-        docs[name] = f"{text} (unité : {unit})" if unit else text
+        if unit and french.is_euro_field(unit, ""):
+            docs[name] = f"{text} (en euros)"
+        else:
+            docs[name] = f"{text} (unité : {unit})" if unit else text
     return docs
+
+
+def cell_formats(plan: TablePlan) -> dict[str, str]:
+    """Columns the interface shows in a French format of their own: `euro` for amounts
+    (« 61 100,00 € »), from the unit or the description the catalogue gives."""
+    return {
+        name: "euro"
+        for name, text in plan.columns.items()
+        if french.is_euro_field(plan.units.get(name), text)
+    }
+
+
+MAP_CONTAINER = "#camp-map"  # a div the French table.html puts after the rows
+QUERY_FORMATS = "*"  # formats for the results of SQL queries, which name no table
+
+
+def _formats(published: list[TablePlan]) -> dict[str, dict[str, str]]:
+    """Per table, its columns' formats; under `*`, a column name that is an amount in every
+    typed table that has it (canned queries and free SQL: `montant`)."""
+    formats = {p.name: f for p in published if (f := cell_formats(p))}
+    seen: dict[str, set[str]] = {}
+    for plan in published:
+        if plan.layer in ("core", "mart"):
+            for name in plan.columns:
+                seen.setdefault(name, set()).add(formats.get(plan.name, {}).get(name, ""))
+    common = {name: kinds.pop() for name, kinds in seen.items() if len(kinds) == 1}
+    formats[QUERY_FORMATS] = {name: kind for name, kind in common.items() if kind}
+    return formats
+
+
+LAYER_GROUPS = {"quarantine": "quarantaine", "errors": "erreurs"}
+
+
+def _dashboards_of(tables: set[str], extras: Extras) -> list[dict[str, str]]:
+    return [
+        {"slug": slug, "title": str(spec.get("title") or slug)}
+        for slug, spec in extras.dashboards.items()
+        if tables_used(spec) & tables
+    ]
+
+
+def home_index(
+    plans: list[TablePlan],
+    tables: dict[str, int],
+    extras: Extras,
+    status: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """What the home page lists: the catalogue's datasets first, by title, with their tables
+    (rejected rows only where there are some), dashboards and status; then the marts,
+    dashboards and canned queries; the technical tables last (empty ones left out)."""
+    published = [p for p in plans if p.name in tables]
+    datasets: dict[str, dict[str, Any]] = {}
+    technical: list[dict[str, Any]] = []
+    marts: list[dict[str, Any]] = []
+    for plan in published:
+        entry = {"name": plan.name, "title": plan.title, "rows": tables[plan.name]}
+        if plan.layer == "mart":
+            marts.append(entry)
+            continue
+        if plan.dataset is None:
+            if tables[plan.name]:
+                technical.append(entry)
+            continue
+        dataset = plan.dataset
+        item = datasets.setdefault(
+            dataset.name,
+            {
+                "name": dataset.name,
+                "title": dataset.title,
+                "description": " ".join(dataset.description.split()),
+                **_licence(dataset),
+                "status": dict((status or {}).get(dataset.name) or {}),
+                "tables": [],
+                "rejected": [],
+                "all_tables": [],
+            },
+        )
+        item["all_tables"].append(plan.name)
+        if plan.layer == "core":
+            item["tables"].append(entry)
+        elif tables[plan.name]:
+            item["rejected"].append({**entry, "kind": LAYER_GROUPS.get(plan.layer, plan.layer)})
+    mart_names = {m["name"] for m in marts}
+    for item in datasets.values():
+        own = set(item.pop("all_tables"))
+        prefix = f"mart_{item['name']}__"
+        own |= {name for name in mart_names if name.startswith(prefix)}
+        item["dashboards"] = _dashboards_of(own, extras)
+        refreshed = item["status"].get("derniere_publication")
+        if refreshed:
+            item["status"]["derniere_publication_fr"] = french.paris_time_long(refreshed)
+    return {
+        "datasets": sorted(datasets.values(), key=lambda d: d["title"].lower()),
+        "marts": sorted(marts, key=lambda m: m["title"].lower()),
+        "dashboards": _dashboards_of(set(tables), extras),
+        "queries": [
+            {"name": name, "title": str(spec.get("title") or name)}
+            for name, spec in extras.queries.items()
+        ],
+        "technical": technical,
+    }
 
 
 def table_metadata(
@@ -112,6 +220,7 @@ def table_metadata(
         meta.setdefault("plugins", {})["datasette-cluster-map"] = {
             "latitude_column": plan.map_columns.get("latitude", "latitude"),
             "longitude_column": plan.map_columns.get("longitude", "longitude"),
+            "container": MAP_CONTAINER,  # after the rows (the table page shows rows first)
         }
     return meta
 
@@ -139,7 +248,8 @@ def build_metadata(
             "<code>mart_…</code> croisent les sources. "
             f'<a href="/-/telechargements">Téléchargements en masse</a> '
             "(CSV, Parquet, datapackage.json).</p>"
-            f"<p>Publication du {html.escape(created_at)} (UTC).</p>{missing_html}"
+            f"<p>Publication du {html.escape(french.paris_time_long(created_at))}.</p>"
+            f"{missing_html}"
         ),
         "tables": {p.name: table_metadata(p, tables, created_at, status) for p in published},
         "queries": extras.queries,
@@ -155,5 +265,11 @@ def build_metadata(
             "datasette-cluster-map": {"tile_layer": extras.tile_layer},
             "datasette-search-all": {},
         },
-        "x-camp": {"created_at": created_at, "missing": missing, "skipped": extras.skipped},
+        "x-camp": {
+            "created_at": created_at,
+            "missing": missing,
+            "skipped": extras.skipped,
+            "home": home_index(plans, tables, extras, status),
+            "formats": _formats(published),
+        },
     }

@@ -8,13 +8,13 @@ readable (open file handles survive pruning); its connections are closed minutes
 Metadata follows the same pointer, through the `get_metadata` hook.
 
 Registered by `pipelines.publish.serve`; `PUBLISH_DIR` is set there before Datasette starts.
+The pages participants read beyond Datasette's own (home, downloads) are in `pages.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import html
 import json
 import logging
 import os
@@ -27,7 +27,6 @@ from typing import Any
 from datasette import hookimpl
 from datasette.database import Database
 from datasette.plugins import pm
-from datasette.utils.asgi import Response, asgi_send_file
 
 from . import render
 from .site import DATABASE
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 
 PUBLISH_DIR: Path | None = None
 CLOSE_OLD_AFTER_S = 600.0  # longer than any request, CSV streams included
-DOWNLOADS = "downloads"
 MARKDOWN_PLUGIN = "render_markdown"  # datasette-render-markdown, as pluggy names it
 
 
@@ -291,71 +289,3 @@ def asgi_wrapper(datasette: Any) -> Any:
         return checked
 
     return wrap
-
-
-def _download_headers(datasette: Any) -> dict[str, str]:
-    headers = {"cache-control": "public, max-age=60"}
-    if datasette.cors:
-        headers["access-control-allow-origin"] = "*"
-    if STATE.snapshot_id:
-        headers["x-camp-snapshot"] = STATE.snapshot_id
-    return headers
-
-
-async def downloads_index(datasette: Any) -> Response:
-    """List of the current publication's bulk files."""
-    if STATE.folder is None:
-        return Response.html("<p>Aucune publication pour l'instant.</p>", status=404)
-    package = json.loads((STATE.folder / DOWNLOADS / "datapackage.json").read_text("utf-8"))
-    rows = "".join(
-        f"<tr><td>{html.escape(r['title'])}</td><td>{r['x-camp-rows']}</td>"
-        f'<td><a href="/-/telechargements/{r["path"]}">CSV</a></td>'
-        f'<td><a href="/-/telechargements/{r["x-camp-parquet"]}">Parquet</a></td></tr>'
-        for r in package["resources"]
-    )
-    page = (
-        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
-        "<title>Téléchargements</title></head><body><h1>Téléchargements en masse</h1>"
-        f"<p>Publication {html.escape(STATE.snapshot_id or '')}. Description Frictionless : "
-        '<a href="/-/telechargements/datapackage.json">datapackage.json</a>.</p>'
-        '<table><tr><th>Table</th><th>Lignes</th><th colspan="2">Fichiers</th></tr>'
-        f"{rows}</table></body></html>"
-    )
-    return Response.html(page, headers=_download_headers(datasette))
-
-
-async def download_file(datasette: Any, request: Any, send: Any) -> Response | None:
-    """One bulk file of the current publication (names are checked against the folder)."""
-    name = request.url_vars["name"]
-    folder = STATE.folder
-    if folder is None or "/" in name or name.startswith("."):
-        return Response.text("Fichier inconnu.", status=404)
-    path = folder / DOWNLOADS / name
-    types = {
-        ".csv": "text/csv; charset=utf-8",
-        ".parquet": "application/vnd.apache.parquet",
-        ".json": "application/json; charset=utf-8",
-    }
-    if path.suffix not in types or not path.is_file():
-        return Response.text(f"Fichier inconnu : {name}", status=404)
-    await asgi_send_file(
-        send,
-        path,
-        content_type=types[path.suffix],
-        chunk_size=1 << 20,
-        headers=_download_headers(datasette),
-    )
-    return None
-
-
-@hookimpl
-def register_routes() -> list[tuple[str, Any]]:
-    return [
-        (r"^/-/telechargements/?$", downloads_index),
-        (r"^/-/telechargements/(?P<name>[^/]+)$", download_file),
-    ]
-
-
-@hookimpl
-def menu_links(datasette: Any) -> list[dict[str, str]]:
-    return [{"href": "/-/telechargements", "label": "Téléchargements (CSV, Parquet)"}]

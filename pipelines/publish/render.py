@@ -10,20 +10,28 @@ call and an escape per cell). Together they were most of a table page's CPU time
   key or binary value) and hands every other case to Datasette's own function.
 - `templates/_table.html` is Datasette's own template whose body loop is the `camp_table_body`
   filter below; the cells, classes and escaping are the same.
+- `render_cell` (this module is registered as a plugin) shows amounts in euros, decimals with
+  a comma and times that state their offset in Paris time. Datasette calls it for row and
+  query pages; on table pages the one-pass builder applies the same function inline when it
+  is the only renderer left, instead of giving up the fast path.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils import is_url, path_from_row_pks, to_css_class, truncate_url
 from datasette.views import table as table_view
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup, escape
+
+from . import french
 
 TEMPLATES = Path(__file__).with_name("templates")
 DATASETTE_CELLS = table_view.display_columns_and_rows
@@ -52,8 +60,10 @@ async def display_columns_and_rows(
         "truncate_cells": truncate_cells,
         "sortable_columns": sortable_columns,
     }
-    if pm.hook.render_cell.get_hookimpls():
+    impls = pm.hook.render_cell.get_hookimpls()
+    if any(impl.plugin is not sys.modules[__name__] for impl in impls):
         return await DATASETTE_CELLS(*args, **options)
+    formats = cell_formats(datasette, table_name) if impls else None
     table_metadata = datasette.table_metadata(database_name, table_name)
     if table_metadata.get("units"):
         return await DATASETTE_CELLS(*args, **options)
@@ -70,6 +80,7 @@ async def display_columns_and_rows(
             link_column,
             truncate_cells,
             datasette.urls.table(database_name, table_name),
+            formats,
         )
     except _Unusual:
         return await DATASETTE_CELLS(*args, **options)
@@ -83,7 +94,9 @@ def _cell_rows(
     link_column: bool,
     truncate_cells: int,
     table_path: str,
+    formats: dict[str, str] | None = None,
 ) -> list[Any]:
+    """The cells of each row; `formats` given: `french_cell` first, as `render_cell` would."""
     skipped = pks[0] if link_column and len(pks) == 1 else None
     link_name = pks[0] if len(pks) == 1 else "Link"
     cell_rows = []
@@ -106,10 +119,11 @@ def _cell_rows(
         for value, column in zip(row, names, strict=False):
             if column == skipped:
                 continue
+            shown = None if formats is None else french_cell(value, column, formats)
             cells.append(
                 {
                     "column": column,
-                    "value": _display(value, truncate_cells),
+                    "value": _display(value, truncate_cells) if shown is None else shown,
                     "raw": value,
                     "value_type": _TYPE_NAMES.get(type(value)) or type(value).__name__,
                 }
@@ -134,6 +148,30 @@ def _display(value: Any, truncate_cells: int) -> Any:
     if truncate_cells and len(text) > truncate_cells:
         return text[:truncate_cells] + "\u2026"
     return text
+
+
+def french_cell(value: Any, column: str, formats: dict[str, str]) -> str | None:
+    """A cell in French: « 61 100,00 € » for an amount in euros, « 12,5 » for a decimal,
+    « 2026-12-03 08:07:34 +01:00 » for a timestamp with an offset; None: shown as stored."""
+    kind = type(value)
+    if kind is float or kind is int:
+        if formats.get(column) == "euro":
+            return french.euros(value)
+        return french.decimal(value) if kind is float else None
+    if kind is str and len(value) >= 17 and value[4] == "-":
+        return french.paris_time(value)
+    return None
+
+
+def cell_formats(datasette: Any, table: str | None) -> dict[str, str]:
+    """The French formats the publication gives a table's columns (`x-camp.formats`)."""
+    camp = datasette.metadata("x-camp") or {}
+    return (camp.get("formats") or {}).get(table or "*") or {}
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None, datasette: Any) -> str | None:
+    return french_cell(value, column, cell_formats(datasette, table))
 
 
 def _url_cell(url: str, truncate_cells: int) -> Markup:
@@ -180,7 +218,11 @@ def use_plain_cells() -> None:
 
 
 def install(env: Environment) -> None:
-    """Add the filter and put the project's `_table.html` before Datasette's own."""
+    """Add the filter, put the project's templates before Datasette's own, and translate
+    every template into French (`french_templates`)."""
+    from . import french_templates
+
     env.filters["camp_table_body"] = table_body
     if env.loader is not None:
         env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), env.loader])
+    french_templates.install(env)

@@ -20,13 +20,17 @@ ENV = "CAMP_DATASETTE_ARGV"  # hands the arguments to worker processes
 def _register(publish_dir: str) -> None:
     from datasette.plugins import pm
 
-    from . import api, plugin
+    from . import api, pages, plugin, render
 
     plugin.PUBLISH_DIR = Path(publish_dir).resolve()
     if not pm.is_registered(plugin):
         pm.register(plugin, name="camp_publish")
     if not pm.is_registered(api):
         pm.register(api, name="camp_api")
+    if not pm.is_registered(pages):
+        pm.register(pages, name="camp_pages")
+    if not pm.is_registered(render):
+        pm.register(render, name="camp_cells")
 
 
 def _split_workers(argv: list[str]) -> tuple[int, list[str]]:
