@@ -248,7 +248,7 @@ def resource_status(
     quarantined = published[-1].get("rows_quarantined")
     sentence = f"publié le {french_date(last_pub)}"
     if rows is not None:
-        sentence += f" ({rows} lignes valides, {quarantined or 0} en quarantaine)"
+        sentence += f" ({_n(rows)} lignes valides, {_n(quarantined or 0)} en quarantaine)"
     counts = (int(rows or 0), int(quarantined or 0)) if rows is not None and not notes else None
     return ResourceStatus(FRESH, sentence + detail, last_fetch, last_pub, counts, data_at)
 
@@ -297,8 +297,8 @@ def dataset_status(
         valid = sum(s.rows[0] for _, s in parts if s.rows)
         quarantined = sum(s.rows[1] for _, s in parts if s.rows)
         sentence = (
-            f"publié le {french_date(oldest)} ({len(parts)} tables, {valid} lignes valides, "
-            f"{quarantined} en quarantaine)"
+            f"publié le {french_date(oldest)} ({len(parts)} tables, {_n(valid)} lignes valides, "
+            f"{_n(quarantined)} en quarantaine)"
         )
     elif len(parts) == 1 or len(sentences) == 1 and len(same) == len(parts):
         sentence = worst.sentence
@@ -330,6 +330,11 @@ def dataset_status(
             )
         ),
     }
+
+
+def _n(count: int) -> str:
+    """A count as French readers write it: « 4 409 » (narrow no-break space)."""
+    return f"{count:,}".replace(",", "\u202f")
 
 
 def public_source(fetched: str | None, resource: Resource, dataset: Dataset) -> str:
