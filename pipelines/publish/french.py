@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..freshness import MONTHS
+
 PARIS = ZoneInfo("Europe/Paris")
 THIN = "\u202f"  # narrow no-break space: thousands separator, before « : » « ; » « ? »
 NBSP = "\u00a0"  # no-break space: between a number and its unit
@@ -92,22 +94,6 @@ def paris_time_long(text: str) -> str:
         f"{local.day}{'er' if local.day == 1 else ''} {MONTHS[local.month - 1]} {local.year} "
         f"à {local:%H:%M} (heure de Paris, UTC{offset[:3]}:{offset[3:]})"
     )
-
-
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 
 
 def size(num_bytes: int) -> str:
