@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 from datasette_dashboards import replace_opts_in_query
 
+from pipelines.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
 DATASETS = ROOT / "datasets"
@@ -33,6 +35,8 @@ class Published:
     db_path: Path  # the immutable SQLite snapshot Datasette serves
     warehouse_path: Path
     publish_dir: Path
+    settings: Settings  # as the job saw them (build folder in the test's tmp)
+    materialized: frozenset[str] = frozenset()  # asset keys the run materialized
 
     def connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
@@ -101,7 +105,11 @@ def publish_samples(tmp: Path) -> Published:
                 for e in result.all_events
                 if e.is_step_failure
             ]
-            assert not failures, "\n".join(failures)
+            assert result.success and not failures, "\n".join(failures)
+            materialized = frozenset(
+                e.event_specific_data.materialization.asset_key.to_user_string()
+                for e in result.get_asset_materialization_events()
+            )
         settings = get_settings()
     finally:
         patch.undo()
@@ -110,4 +118,6 @@ def publish_samples(tmp: Path) -> Published:
         db_path=settings.publish_dir / pointer["path"],
         warehouse_path=settings.warehouse_path,
         publish_dir=settings.publish_dir,
+        settings=settings,
+        materialized=materialized,
     )

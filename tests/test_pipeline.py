@@ -12,11 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
-from dagster import DagsterInstance
 
 from pipelines.catalog import load_catalog
-from pipelines.definitions import MAIN_JOB, build_definitions
-from pipelines.settings import get_settings
+from tests.answers import Published
 from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -29,30 +27,9 @@ def csv_data_rows(path: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory):
-    """Materialize the main job once for this module, in a temporary build folder."""
-    tmp = tmp_path_factory.mktemp("pipeline")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("CAMP_ROOT", str(ROOT))
-    patch.setenv("CAMP_BUILD_DIR", str(tmp / "build"))
-    patch.delenv("CAMP_ONLINE", raising=False)
-    try:
-        with DagsterInstance.ephemeral() as instance:
-            job = build_definitions().resolve_job_def(MAIN_JOB)
-            result = job.execute_in_process(instance=instance, raise_on_error=False)
-            failures = [
-                f"{e.step_key}: {e.event_specific_data.error.message}"
-                for e in result.all_events
-                if e.is_step_failure
-            ]
-            assert result.success, "\n".join(failures)
-            materialized = {
-                e.event_specific_data.materialization.asset_key.to_user_string()
-                for e in result.get_asset_materialization_events()
-            }
-        yield get_settings(), materialized
-    finally:
-        patch.undo()
+def built(published: Published):
+    """The main job materialized once per session on the samples (tests/answers.py)."""
+    return published.settings, published.materialized
 
 
 def test_every_asset_is_materialized(built) -> None:
