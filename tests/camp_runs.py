@@ -56,6 +56,15 @@ def break_decp(root: Path) -> None:
         csv.writer(handle).writerows(rows)
 
 
+def fetch_decp_from(root: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `decp` an online source at `url` (a local test server), fetched by the runs."""
+    path = root / "catalog" / "decp.yaml"
+    descriptor = yaml.safe_load(path.read_text("utf-8"))
+    descriptor["resources"][0]["x-camp"]["online_url"] = url
+    path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), "utf-8")
+    monkeypatch.setenv("CAMP_ONLINE", "decp")
+
+
 @pytest.fixture
 def small_camp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A temporary project root holding a small catalogue; generated files beside it."""

@@ -13,13 +13,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 from dagster import DagsterInstance, build_run_status_sensor_context
 
 from pipelines.alert_sensors import CHECKS_SENSOR, FAILED_RUNS_SENSOR
 from pipelines.alerts import Alert, AlertSettings, send
 from pipelines.definitions import build_definitions
-from tests.camp_runs import DECP_LOCAL, break_decp, small_camp  # noqa: F401 (fixture)
+from tests.camp_runs import (  # noqa: F401 (small_camp is a fixture)
+    DECP_LOCAL,
+    break_decp,
+    fetch_decp_from,
+    small_camp,
+)
 from tests.conftest import free_port
 
 
@@ -129,11 +133,7 @@ def test_an_unreachable_source_posts_and_mails_the_same(
 ) -> None:
     sample = (small_camp / DECP_LOCAL).read_bytes()
     route = http_server.route("/decp.csv", body=sample)
-    path = small_camp / "catalog" / "decp.yaml"
-    descriptor = yaml.safe_load(path.read_text("utf-8"))
-    descriptor["resources"][0]["x-camp"]["online_url"] = f"{http_server.url}/decp.csv"
-    path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), "utf-8")
-    monkeypatch.setenv("CAMP_ONLINE", "decp")
+    fetch_decp_from(small_camp, f"{http_server.url}/decp.csv", monkeypatch)
     with DagsterInstance.ephemeral() as instance:
         assert run_and_alert(instance, "refresh_decp").success
         route.status, route.body = 404, b"gone"

@@ -14,7 +14,12 @@ from pipelines.assets import PUBLICATION_CHECK
 from pipelines.definitions import MAIN_JOB, PUBLISH_JOB, build_definitions
 from pipelines.publish.snapshot import read_pointer
 from pipelines.settings import get_settings
-from tests.camp_runs import DECP_LOCAL, break_decp, small_camp  # noqa: F401 (fixture)
+from tests.camp_runs import (  # noqa: F401 (small_camp is a fixture)
+    DECP_LOCAL,
+    break_decp,
+    fetch_decp_from,
+    small_camp,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -79,15 +84,9 @@ def test_a_blocked_dataset_fails_the_run_and_the_others_are_published(small_camp
 
 
 def test_an_unreachable_source_fails_the_run(small_camp: Path, http_server, monkeypatch) -> None:
-    import yaml
-
     sample = (small_camp / DECP_LOCAL).read_bytes()
     route = http_server.route("/decp.csv", body=sample)
-    path = small_camp / "catalog" / "decp.yaml"
-    descriptor = yaml.safe_load(path.read_text("utf-8"))
-    descriptor["resources"][0]["x-camp"]["online_url"] = f"{http_server.url}/decp.csv"
-    path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), "utf-8")
-    monkeypatch.setenv("CAMP_ONLINE", "decp")
+    fetch_decp_from(small_camp, f"{http_server.url}/decp.csv", monkeypatch)
     with DagsterInstance.ephemeral() as instance:
         assert run_job(instance, "refresh_decp").success
         raw = AssetKey("raw_decp__marches")
@@ -108,13 +107,7 @@ def test_an_unreachable_source_fails_the_run(small_camp: Path, http_server, monk
 def test_a_source_never_fetched_fails_its_run_without_a_python_traceback(
     small_camp: Path, http_server, monkeypatch
 ) -> None:
-    import yaml
-
-    path = small_camp / "catalog" / "decp.yaml"
-    descriptor = yaml.safe_load(path.read_text("utf-8"))
-    descriptor["resources"][0]["x-camp"]["online_url"] = f"{http_server.url}/missing.csv"
-    path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), "utf-8")
-    monkeypatch.setenv("CAMP_ONLINE", "decp")
+    fetch_decp_from(small_camp, f"{http_server.url}/missing.csv", monkeypatch)
     with DagsterInstance.ephemeral() as instance:
         result = run_job(instance, "refresh_decp")
     assert not result.success
