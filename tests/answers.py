@@ -77,6 +77,18 @@ def all_answer_keys() -> set[str]:
     return keys
 
 
+def create_core_table(con: Any, dataset: str, resource: str) -> None:
+    """An empty `core_<dataset>__<resource>` typed from the catalogue's Table Schema, as the
+    pipeline types it, for marts tested on a few hand-written rows."""
+    from pipelines.catalog import load_catalog
+    from pipelines.validate.types import duckdb_type
+
+    [spec] = [d for d in load_catalog(ROOT / "catalog") if d.name == dataset]
+    fields = spec.resource(resource).schema["fields"]
+    columns = ", ".join(f'"{f["name"]}" {duckdb_type(f)}' for f in fields)
+    con.execute(f"CREATE TABLE core_{dataset}__{resource} ({columns})")
+
+
 def quarantined_rows(published: Published, table: str) -> set[int]:
     """The `_row` numbers the validation rejected, as the reader numbers rows: for a CSV,
     frictionless's row number (the header is row 1, the first data row is row 2)."""

@@ -17,7 +17,14 @@ import duckdb
 import pytest
 
 from pipelines.catalog import load_marts
-from tests.answers import ROOT, Published, canned_query, chart_rows, query_rows
+from tests.answers import (
+    ROOT,
+    Published,
+    canned_query,
+    chart_rows,
+    create_core_table,
+    query_rows,
+)
 from tests.test_answers_decp import Contract, contracts, valid_rows
 
 pytestmark = pytest.mark.slow
@@ -200,14 +207,7 @@ def test_competition_marts_on_a_hand_made_table(tmp_path: Path) -> None:
     IHH = 10000 × ((250/300)² + (50/300)²) = 10000 × 26/36 = 7222.2; top share 0.8333;
     repeat winner T1 only (C1, C2); offers known 3, 1, 2: median 2, single-offer 1/3."""
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute(
-        "CREATE TABLE core_decp__marches (uid VARCHAR, id VARCHAR, type VARCHAR, "
-        "codeCPV VARCHAR, acheteur_id VARCHAR, acheteur_nom VARCHAR, titulaire_id VARCHAR, "
-        "titulaire_nom VARCHAR, montant DOUBLE, dateNotification DATE, procedure VARCHAR, "
-        "dureeMois BIGINT, offresRecues BIGINT, acheteur_departement_code VARCHAR, "
-        "titulaire_departement_code VARCHAR, acheteur_region_code VARCHAR, "
-        "titulaire_region_code VARCHAR)"
-    )
+    create_core_table(con, "decp", "marches")
     rows = [
         ("C1", "T1", 100, "2024-10-01", 3),
         ("C1", "T2", 100, "2024-10-01", 3),

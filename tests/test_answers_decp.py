@@ -27,6 +27,7 @@ from tests.answers import (
     Published,
     canned_query,
     chart_rows,
+    create_core_table,
     quarantined_rows,
     query_rows,
 )
@@ -225,14 +226,7 @@ def test_contract_mart_on_a_known_tiny_table(tmp_path: Path) -> None:
     contract whose offers are unknown: two contracts, amounts counted once."""
     [mart] = [m for m in load_marts(ROOT / "catalog") if m.name == "decp__marches"]
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute(
-        "CREATE TABLE core_decp__marches (uid VARCHAR, id VARCHAR, type VARCHAR, "
-        "codeCPV VARCHAR, acheteur_id VARCHAR, acheteur_nom VARCHAR, titulaire_id VARCHAR, "
-        "titulaire_nom VARCHAR, montant DOUBLE, dateNotification DATE, procedure VARCHAR, "
-        "dureeMois BIGINT, offresRecues BIGINT, acheteur_departement_code VARCHAR, "
-        "titulaire_departement_code VARCHAR, acheteur_region_code VARCHAR, "
-        "titulaire_region_code VARCHAR)"
-    )
+    create_core_table(con, "decp", "marches")
     con.execute(
         "INSERT INTO core_decp__marches VALUES "
         "('A1', '1', 'Travaux', '45210000', 'B', 'Ville', 'T1', 'Un', 100, '2024-10-01',"
