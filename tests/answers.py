@@ -14,9 +14,10 @@ nothing about the figures.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from datasette_dashboards import replace_opts_in_query
@@ -26,6 +27,7 @@ from pipelines.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
 DATASETS = ROOT / "datasets"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,21 @@ def quarantined_rows(published: Published, table: str) -> set[int]:
     """The `_row` numbers the validation rejected, as the reader numbers rows: for a CSV,
     frictionless's row number (the header is row 1, the first data row is row 2)."""
     return {r["_row"] for r in published.rows(f"SELECT _row FROM quarantine_{table}")}
+
+
+def kept_rows(published: Published, table: str, rows: Iterable[T]) -> list[T]:
+    """The source rows, read by the test in file order, that the validation kept.
+
+    Each reader numbers rows its own way (a CSV from 2, a JSON listing from 1): the numbers
+    are taken from `raw_<table>._row` in order, so no test has to know the convention."""
+    import duckdb
+
+    with duckdb.connect(str(published.warehouse_path), read_only=True) as con:
+        listed = con.execute(f"SELECT _row FROM raw_{table} ORDER BY _row").fetchall()
+    rows = list(rows)
+    assert len(rows) == len(listed), f"{table}: the test read {len(rows)}, the reader {len(listed)}"
+    rejected = quarantined_rows(published, table)
+    return [row for (number,), row in zip(listed, rows, strict=True) if number not in rejected]
 
 
 def publish_samples(tmp: Path) -> Published:

@@ -24,7 +24,7 @@ from tests.answers import (
     canned_query,
     chart_rows,
     dashboard,
-    quarantined_rows,
+    kept_rows,
     query_rows,
 )
 
@@ -66,11 +66,8 @@ def stop_accessibility(published) -> dict[str, Counter]:
             io.StringIO(feed.read("stops_extensions.txt").decode("utf-8-sig"))
         )
     }
-    rejected = quarantined_rows(published, "gtfs_star__arrets")
     counts: dict[str, Counter] = {}
-    for number, stop in enumerate(stops, start=1):
-        if number in rejected:
-            continue
+    for stop in kept_rows(published, "gtfs_star__arrets", stops):
         standard = (stop.get("wheelchair_boarding") or "").strip()
         if standard in ("1", "2"):
             kind = {"1": "yes", "2": "no"}[standard]
@@ -107,15 +104,14 @@ def postal_points() -> dict[str, tuple[float, float]]:
 def reserved_places(published) -> dict[str, dict[str, int]]:
     """Per INSEE code: GIG/GIC places on the street and PMR places in real car parks."""
     totals: dict[str, dict[str, int]] = {}
-    rejected = quarantined_rows(published, "stationnement__places_voirie_montpellier")
     text = PLACES.read_bytes().decode("latin-1")  # the file as published: Latin-1
-    for number, row in enumerate(csv.DictReader(io.StringIO(text)), start=1):
-        if number not in rejected and row["F01_TYPE_D"] == "GIG/GIC":
+    places = csv.DictReader(io.StringIO(text))
+    for row in kept_rows(published, "stationnement__places_voirie_montpellier", places):
+        if row["F01_TYPE_D"] == "GIG/GIC":
             totals.setdefault(MONTPELLIER, {"voirie": 0, "parcs": 0})["voirie"] += 1
-    rejected = quarantined_rows(published, "stationnement__parkings")
     with PARKINGS.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=1):
-            if number in rejected or row["url"].startswith(EXAMPLE_URL):
+        for row in kept_rows(published, "stationnement__parkings", csv.DictReader(handle)):
+            if row["url"].startswith(EXAMPLE_URL):
                 continue  # invalid, or one of the schema's fictitious examples
             commune = totals.setdefault(row["insee"], {"voirie": 0, "parcs": 0})
             commune["parcs"] += int(row["nb_pmr"] or 0)
@@ -124,16 +120,31 @@ def reserved_places(published) -> dict[str, dict[str, int]]:
 
 def step_free_places(published) -> list[dict]:
     """ERPs whose entrance is recorded as step-free, with a position."""
-    rejected = quarantined_rows(published, "acceslibre__erp")
     with ERP.open(encoding="utf-8", newline="") as handle:
         return [
             row
-            for number, row in enumerate(csv.DictReader(handle), start=1)
-            if number not in rejected
-            and row["entree_plain_pied"] in TRUE
+            for row in kept_rows(published, "acceslibre__erp", csv.DictReader(handle))
+            if row["entree_plain_pied"] in TRUE
             and row["latitude"]
             and row["longitude"]
         ]
+
+
+def erps_with_insee(published) -> list[tuple[dict[str, str], str | None]]:
+    """Each valid ERP with its INSEE code by the ERP mart's rule: the source's, else the one
+    commune its postcode serves (La Poste), else none."""
+    communes_of: dict[str, set[str]] = {}
+    with POSTES.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter=";"):
+            communes_of.setdefault(row["Code_postal"], set()).add(row["Code_commune_INSEE"])
+    result = []
+    with ERP.open(encoding="utf-8", newline="") as handle:
+        for row in kept_rows(published, "acceslibre__erp", csv.DictReader(handle)):
+            code = row["code_insee"] or None
+            if not code and len(communes_of.get(row["postal_code"], ())) == 1:
+                [code] = communes_of[row["postal_code"]]
+            result.append((row, code))
+    return result
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -31,7 +31,7 @@ from tests.answers import (
     Published,
     canned_query,
     chart_rows,
-    quarantined_rows,
+    kept_rows,
     query_rows,
 )
 
@@ -212,8 +212,8 @@ def read_samples(published: Published) -> list[Publication]:
     for source, path in SAMPLES.items():
         document = json.loads((DATASETS / path).read_text(encoding="utf-8"))
         events = document["events"] if isinstance(document, dict) else document
-        rejected = quarantined_rows(published, f"{source}__evenements")
-        found += [publication(source, e) for i, e in enumerate(events, 1) if i not in rejected]
+        kept = kept_rows(published, f"{source}__evenements", events)
+        found += [publication(source, event) for event in kept]
     return found
 
 

@@ -17,13 +17,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.answers import DATASETS, ROOT, Published, canned_query, chart_rows, query_rows
+from tests.answers import (
+    DATASETS,
+    ROOT,
+    Published,
+    canned_query,
+    chart_rows,
+    query_rows,
+)
 from tests.test_answers_accessibilite import (
-    ERP,
     TRUE,
     cog_names,
+    erps_with_insee,
     fold,
-    quarantined_rows,
     reserved_places,
     sql_round,
     stop_accessibility,
@@ -33,7 +39,6 @@ from tests.test_answers_equipements import THEME_OF
 pytestmark = pytest.mark.slow
 SLUG = "profil-des-communes"
 COMMUNES = DATASETS / "communes/communes-cog-2026.csv"
-POSTES = DATASETS / "communes/laposte-codes-postaux-2022.csv"
 POPULATIONS = DATASETS / "populations/populations-legales-communes-cog-2026.csv"
 
 
@@ -68,22 +73,11 @@ def populations() -> dict[str, int]:
 def erp_codes(published: Published) -> list[tuple[str | None, str, str]]:
     """(INSEE code by the ERP mart's rule, entrance yes/no/unknown, activity) of each valid
     ERP."""
-    by_postcode: dict[str, set[str]] = defaultdict(set)
-    with POSTES.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle, delimiter=";"):
-            by_postcode[row["Code_postal"]].add(row["Code_commune_INSEE"])
-    rejected = quarantined_rows(published, "acceslibre__erp")
     result = []
-    with ERP.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=1):
-            if number in rejected:
-                continue
-            code = row["code_insee"] or None
-            if not code and len(by_postcode.get(row["postal_code"], ())) == 1:
-                [code] = by_postcode[row["postal_code"]]
-            value = row["entree_plain_pied"]
-            entrance = "yes" if value in TRUE else "unknown" if not value else "no"
-            result.append((code, entrance, row["activite"]))
+    for row, code in erps_with_insee(published):
+        value = row["entree_plain_pied"]
+        entrance = "yes" if value in TRUE else "unknown" if not value else "no"
+        result.append((code, entrance, row["activite"]))
     return result
 
 

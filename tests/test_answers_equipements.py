@@ -5,17 +5,15 @@ postcode serving one commune)."""
 
 from __future__ import annotations
 
-import csv
-from collections import Counter, defaultdict
+from collections import Counter
 
 import pytest
 
-from tests.answers import DATASETS, Published, canned_query, chart_rows, query_rows
-from tests.test_answers_accessibilite import ERP, TRUE, quarantined_rows
+from tests.answers import Published, canned_query, chart_rows, query_rows
+from tests.test_answers_accessibilite import TRUE, erps_with_insee
 
 pytestmark = pytest.mark.slow
 SLUG = "equipements"
-POSTES = DATASETS / "communes/laposte-codes-postaux-2022.csv"
 THEMES = {
     "Equipement administratif": {"Mairie", "Administration publique"},
     "Equipement d'enseignement": {"Université ou école supérieure", "Lycée", "Collège", "École"},
@@ -37,19 +35,9 @@ THEME_OF = {activity: theme for theme, acts in THEMES.items() for activity in ac
 
 @pytest.fixture(scope="module")
 def facilities(published: Published) -> list[dict]:
-    by_postcode: dict[str, set[str]] = defaultdict(set)
-    with POSTES.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle, delimiter=";"):
-            by_postcode[row["Code_postal"]].add(row["Code_commune_INSEE"])
-    rejected = quarantined_rows(published, "acceslibre__erp")
     result = []
-    with ERP.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=1):
-            if number in rejected or row["activite"] not in THEME_OF:
-                continue
-            code = row["code_insee"] or None
-            if not code and len(by_postcode.get(row["postal_code"], ())) == 1:
-                [code] = by_postcode[row["postal_code"]]
+    for row, code in erps_with_insee(published):
+        if row["activite"] in THEME_OF:
             result.append({
                 "id": row["id"], "theme": THEME_OF[row["activite"]], "code_insee": code,
                 "latitude": row["latitude"], "step_free": row["entree_plain_pied"] in TRUE,
