@@ -97,3 +97,13 @@ def published(tmp_path_factory: pytest.TempPathFactory):
     from tests.answers import publish_samples
 
     return publish_samples(tmp_path_factory.mktemp("published-samples"))
+
+
+@pytest.fixture(scope="session")
+def published_server(published, tmp_path_factory: pytest.TempPathFactory):
+    """The product's Datasette serving that publication on 127.0.0.1 (read-only, shared)."""
+    from tests.fixtures.publish.server import running_datasette
+
+    log = tmp_path_factory.mktemp("published-server") / "datasette.log"
+    with running_datasette(published.publish_dir, log, workers=1) as url:
+        yield url

@@ -11,16 +11,13 @@ import requests
 from openapi_spec_validator import validate
 
 from tests.answers import ROOT, Published, canned_query
-from tests.fixtures.publish.server import running_datasette
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(published: Published, tmp_path_factory: pytest.TempPathFactory):
-    log = tmp_path_factory.mktemp("api") / "datasette.log"
-    with running_datasette(published.publish_dir, log, workers=1) as url:
-        yield url
+def server(published_server: str) -> str:
+    return published_server
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.fixtures.publish.server import running_datasette
 from tests.test_browser_dashboards import ARTIFACTS, open_offline
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -104,10 +103,8 @@ TABLE_PAGES = {"table", "table-filtered", "row", "map-table", "query"}
 
 
 @pytest.fixture(scope="module")
-def site(published, tmp_path_factory: pytest.TempPathFactory):
-    log = tmp_path_factory.mktemp("pages") / "datasette.log"
-    with running_datasette(published.publish_dir, log, workers=1) as url:
-        yield url
+def site(published_server: str) -> str:
+    return published_server
 
 
 @pytest.fixture(scope="module")

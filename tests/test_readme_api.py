@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.answers import ROOT, Published
-from tests.fixtures.publish.server import running_datasette
+from tests.answers import ROOT
 
 pytestmark = pytest.mark.slow
 README_HOST = "http://127.0.0.1:8001"
@@ -37,10 +36,8 @@ COMMANDS = [("JSON API", c) for c in section_commands("JSON API")] + [
 
 
 @pytest.fixture(scope="module")
-def server(published: Published, tmp_path_factory: pytest.TempPathFactory):
-    log = tmp_path_factory.mktemp("readme") / "datasette.log"
-    with running_datasette(published.publish_dir, log, workers=1) as url:
-        yield url
+def server(published_server: str) -> str:
+    return published_server
 
 
 @pytest.fixture(scope="module")
