@@ -44,6 +44,20 @@ def sqlite_columns(db_path: Path, tables: list[str]) -> dict[str, list[tuple[str
         con.close()
 
 
+_OPERATOR_WORDS = {
+    "exact": "égal à",
+    "not": "différent de",
+    "contains": "contient",
+    "startswith": "commence par",
+    "gt": "strictement supérieur à",
+    "gte": "supérieur ou égal à",
+    "lt": "strictement inférieur à",
+    "lte": "inférieur ou égal à",
+    "in": "dans la liste (valeurs séparées par des virgules)",
+    "isnull": "vide (valeur 1)",
+}
+
+
 def _operators_for(kind: str, table: str) -> tuple[str, ...]:
     if table.startswith(("quarantine_", "errors_")):  # raw text kept for reading: exact only
         return ("exact",)
@@ -58,18 +72,7 @@ def _filter_parameters(
     params = []
     for name, kind in columns:
         for op in _operators_for(kind, table):
-            what = {
-                "exact": "égal à",
-                "not": "différent de",
-                "contains": "contient",
-                "startswith": "commence par",
-                "gt": "strictement supérieur à",
-                "gte": "supérieur ou égal à",
-                "lt": "strictement inférieur à",
-                "lte": "inférieur ou égal à",
-                "in": "dans la liste (valeurs séparées par des virgules)",
-                "isnull": "vide (valeur 1)",
-            }[op]
+            what = _OPERATOR_WORDS[op]
             params.append(
                 {
                     "name": name if op == "exact" else f"{name}__{op}",
