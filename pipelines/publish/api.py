@@ -100,7 +100,8 @@ def asgi_wrapper(datasette: Any) -> Any:
             if scope.get("type") != "http" or scope.get("method") not in ("GET", "HEAD"):
                 await app(scope, receive, send)
                 return
-            plugin.refresh(datasette)
+            # plugin.py's wrapper (registered first, so outermost) has already followed
+            # `current.json` for this request: STATE is the publication being served.
             path = scope.get("path", "")
             columns = (plugin.STATE.metadata.get("x-camp") or {}).get(COLUMNS_KEY) or {}
             query = scope.get("query_string", b"").decode("utf-8", "replace")
