@@ -33,8 +33,9 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.catalog import load_catalog  # noqa: E402
-from pipelines.publish import datasette_command, publish_snapshot  # noqa: E402
+from pipelines.catalog.load import load_catalog  # noqa: E402
+from pipelines.publish.build import publish_snapshot  # noqa: E402
+from pipelines.serve.command import datasette_command  # noqa: E402
 
 TABLE = "core_decp__marches"
 PROCEDURES = [

@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     from dagster import DagsterInstance, build_sensor_context
 
-    from pipelines.definitions import MAIN_JOB, build_definitions
-    from pipelines.sensors import SENSOR_NAME
+    from pipelines.defs.definitions import MAIN_JOB, build_definitions
+    from pipelines.defs.sensors import SENSOR_NAME
 
     try:
         defs = build_definitions()

@@ -102,7 +102,7 @@ def generate(path: Path, rows: int) -> dict[str, int]:
 
 
 def _schema() -> dict[str, Any]:
-    from pipelines.catalog import load_catalog
+    from pipelines.catalog.load import load_catalog
 
     datasets = {d.name: d for d in load_catalog(ROOT / "catalog")}
     return datasets["decp"].resource("marches").schema

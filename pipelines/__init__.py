@@ -1,4 +1,4 @@
 """territoire-camp: ingest, validate, load and publish public datasets.
 
-Importing this package does no I/O; Dagster objects live in `pipelines.definitions`.
+Importing this package does no I/O; Dagster objects live in `pipelines.defs.definitions`.
 """

@@ -82,7 +82,7 @@ def all_answer_keys() -> set[str]:
 def create_core_table(con: Any, dataset: str, resource: str) -> None:
     """An empty `core_<dataset>__<resource>` typed from the catalogue's Table Schema, as the
     pipeline types it, for marts tested on a few hand-written rows."""
-    from pipelines.catalog import load_catalog
+    from pipelines.catalog.load import load_catalog
     from pipelines.validate.types import duckdb_type
 
     [spec] = [d for d in load_catalog(ROOT / "catalog") if d.name == dataset]
@@ -117,7 +117,7 @@ def publish_samples(tmp: Path) -> Published:
     import pytest
     from dagster import DagsterInstance
 
-    from pipelines.definitions import MAIN_JOB, build_definitions
+    from pipelines.defs.definitions import MAIN_JOB, build_definitions
     from pipelines.publish.snapshot import read_pointer
     from pipelines.settings import get_settings
 

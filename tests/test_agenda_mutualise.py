@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.catalog import load_dataset, load_mart
+from pipelines.catalog.load import load_dataset, load_mart
 from pipelines.read import read_resource
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, build_run_status_sensor_context
 
-from pipelines.alert_sensors import CHECKS_SENSOR, FAILED_RUNS_SENSOR
-from pipelines.alerts import Alert, AlertSettings, send
-from pipelines.definitions import build_definitions
+from pipelines.defs.alert_sensors import CHECKS_SENSOR, FAILED_RUNS_SENSOR
+from pipelines.defs.definitions import build_definitions
+from pipelines.ops.alerts import Alert, AlertSettings, send
 from tests.camp_runs import (  # noqa: F401 (small_camp is a fixture)
     DECP_LOCAL,
     break_decp,
@@ -173,7 +173,7 @@ def test_a_quality_regression_in_a_green_run_is_sent_too(small_camp: Path, webho
 def test_nothing_configured_sends_nothing_and_says_so_once(
     small_camp: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from pipelines import alert_sensors
+    from pipelines.defs import alert_sensors
 
     alert_sensors._said_unconfigured.clear()
     break_decp(small_camp)

@@ -180,7 +180,7 @@ def test_delegated_commune_is_counted_in_its_commune(tmp_path: Path) -> None:
     a facility in each of 01015 and 01033. By hand: 01033 has 2 events, 2 facilities,
     population 100; 69381 has 1 ERP of unknown entrance and population 30; Lyon 69123 (no
     row of its own) is not listed since no row points to it."""
-    from pipelines.catalog import load_marts
+    from pipelines.catalog.load import load_marts
 
     marts = {m.name: m for m in load_marts(ROOT / "catalog")}
     con = duckdb.connect(str(tmp_path / "w.duckdb"))

@@ -16,7 +16,7 @@ from statistics import mean, median
 import duckdb
 import pytest
 
-from pipelines.catalog import load_marts
+from pipelines.catalog.load import load_marts
 from tests.answers import (
     ROOT,
     Published,

@@ -20,7 +20,7 @@ from statistics import mean
 import duckdb
 import pytest
 
-from pipelines.catalog import load_marts
+from pipelines.catalog.load import load_marts
 from tests.answers import (
     DATASETS,
     ROOT,

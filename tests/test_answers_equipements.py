@@ -79,7 +79,7 @@ def test_facilities_on_a_hand_made_table(tmp_path) -> None:
     1 administrative and 1 sports facility, the unlinked row holds the school."""
     import duckdb
 
-    from pipelines.catalog import load_marts
+    from pipelines.catalog.load import load_marts
     from tests.answers import ROOT
 
     marts = {m.name: m for m in load_marts(ROOT / "catalog")}

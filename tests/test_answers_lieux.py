@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.catalog import load_marts
+from pipelines.catalog.load import load_marts
 from tests.answers import ROOT, Published, canned_query, chart_rows, query_rows
 
 pytestmark = pytest.mark.slow

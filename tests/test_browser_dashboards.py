@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from pipelines.catalog import load_catalog, load_marts
-from pipelines.publish import publish_snapshot
+from pipelines.catalog.load import load_catalog, load_marts
+from pipelines.publish.build import publish_snapshot
 from pipelines.publish.snapshot import read_pointer
 from tests.fixtures.publish.server import running_datasette
 from tests.fixtures.publish.warehouse import make_warehouse

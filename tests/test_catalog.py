@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.catalog import CatalogError, load_catalog, load_dataset, load_marts, table_name
+from pipelines.catalog.load import load_catalog, load_dataset, load_marts
+from pipelines.catalog.model import CatalogError, table_name
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog"

@@ -20,7 +20,8 @@ import pytest
 from frictionless import Resource as FrictionlessResource
 from frictionless import Schema
 
-from pipelines.catalog import Resource, load_dataset, load_marts
+from pipelines.catalog.load import load_dataset, load_marts
+from pipelines.catalog.model import Resource
 from pipelines.read import read_resource
 
 ROOT = Path(__file__).resolve().parent.parent

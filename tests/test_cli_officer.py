@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from pipelines import journal
-from pipelines.catalog import load_dataset
-from pipelines.cli import main
+from pipelines.catalog.load import load_dataset
+from pipelines.cli.main import main
+from pipelines.ops import journal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "officer"
 

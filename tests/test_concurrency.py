@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from pipelines.assets import claim_warehouse_pool
+from pipelines.defs.assets import claim_warehouse_pool
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -85,7 +85,7 @@ con.close()
 def test_the_pipeline_waits_for_a_warehouse_another_process_holds(tmp_path: Path):
     """Dagster's pool claim is not atomic on SQLite storage: the warehouse's own lock is
     waited for, and only past the wait does the step fail, with DuckDB's message."""
-    from pipelines.warehouse import connect, open_warehouse
+    from pipelines.warehouse.database import connect, open_warehouse
 
     warehouse = tmp_path / "warehouse.duckdb"
     holder = subprocess.Popen(

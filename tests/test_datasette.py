@@ -12,8 +12,8 @@ import duckdb
 import pytest
 import requests
 
-from pipelines.catalog import load_catalog, load_marts
-from pipelines.publish import publish_snapshot
+from pipelines.catalog.load import load_catalog, load_marts
+from pipelines.publish.build import publish_snapshot
 from tests.fixtures.publish.server import running_datasette
 from tests.fixtures.publish.warehouse import duck, make_warehouse
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance, build_schedule_context
 
-from pipelines.assets import WAREHOUSE_POOL
-from pipelines.catalog import load_catalog
-from pipelines.definitions import build_definitions, refresh_job_name
-from pipelines.sensors import SENSOR_NAME
+from pipelines.catalog.load import load_catalog
+from pipelines.defs.assets import WAREHOUSE_POOL
+from pipelines.defs.definitions import build_definitions, refresh_job_name
+from pipelines.defs.sensors import SENSOR_NAME
 from tests.conftest import ROOT
 
 DATASETS = load_catalog(ROOT / "catalog")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.fetch import FetchError, fetch
+from pipelines.sources.fetch import fetch
+from pipelines.sources.http import FetchError
 from tests.conftest import free_port
 
 BODY = b"uid,montant\n1,10\n"

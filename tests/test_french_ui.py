@@ -13,7 +13,8 @@ import pytest
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from pipelines.publish import french, french_templates, render
+from pipelines import french
+from pipelines.serve import french_templates, render
 
 THIN = "\u202f"
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.catalog import load_dataset
-from pipelines.ingest import ingest_raw, validate_core
+from pipelines.catalog.load import load_dataset
 from pipelines.settings import get_settings
+from pipelines.steps.core import validate_core
+from pipelines.steps.raw import ingest_raw
 from tests.conftest import ROOT
 
 DECP = load_dataset(ROOT / "catalog" / "decp.yaml", root=ROOT).resource("marches")

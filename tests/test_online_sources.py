@@ -14,13 +14,14 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from pipelines.catalog import load_dataset
-from pipelines.fetch import STATE_FILE, FetchError, fetch
-from pipelines.fetch_pages import fetch_openagenda
-from pipelines.ingest import ingest_raw
+from pipelines.catalog.load import load_dataset
 from pipelines.read import read_resource
 from pipelines.settings import get_settings
-from pipelines.url_template import fill
+from pipelines.sources.fetch import fetch
+from pipelines.sources.http import STATE_FILE, FetchError
+from pipelines.sources.pagination import fetch_openagenda
+from pipelines.sources.template import fill
+from pipelines.steps.raw import ingest_raw
 from tests.conftest import ROOT
 
 KEY = "s3cr3t-0a-key-5f1d"
@@ -232,7 +233,7 @@ def test_a_switched_gtfs_feed_is_read_with_the_online_reader_options(
 def test_the_change_probe_pages_with_the_key_like_the_fetch(
     agenda_api: FakeOpenAgenda, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipelines.changes import probe
+    from pipelines.sources.changes import probe
 
     monkeypatch.setenv("OPENAGENDA_KEY", KEY)
     fetched = fetch(agenda_api.url, tmp_path, headers=HEADERS, pagination="openagenda")

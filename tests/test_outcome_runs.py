@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from pipelines.assets import PUBLICATION_CHECK
-from pipelines.definitions import MAIN_JOB, PUBLISH_JOB, build_definitions
+from pipelines.defs.assets import PUBLICATION_CHECK
+from pipelines.defs.definitions import MAIN_JOB, PUBLISH_JOB, build_definitions
 from pipelines.publish.snapshot import read_pointer
 from pipelines.settings import get_settings
 from tests.camp_runs import (  # noqa: F401 (small_camp is a fixture)
@@ -118,7 +118,7 @@ def test_a_source_never_fetched_fails_its_run_without_a_python_traceback(
 def test_camp_materialize_exits_non_zero_and_says_which_dataset_and_why(
     small_camp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pipelines.cli import main
+    from pipelines.cli.main import main
 
     assert main(["materialize"]) == 0
     out = capsys.readouterr().out

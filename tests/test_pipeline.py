@@ -13,7 +13,7 @@ import duckdb
 import pytest
 import requests
 
-from pipelines.catalog import load_catalog
+from pipelines.catalog.load import load_catalog
 from tests.answers import Published
 from tests.conftest import ROOT, free_port
 
@@ -90,7 +90,7 @@ def test_sqlite_snapshot_has_the_duckdb_rows(built) -> None:
 
 @pytest.fixture(scope="module")
 def datasette_url(built):
-    from pipelines.publish import datasette_command
+    from pipelines.serve.command import datasette_command
 
     settings, _ = built
     port = free_port()

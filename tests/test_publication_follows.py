@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, evaluate_automation_conditions
 
-from pipelines.assets import PUBLICATION
-from pipelines.definitions import AUTOMATION_SENSOR, MAIN_JOB, build_definitions
-from pipelines.freshness import french_date
-from pipelines.journal import parse_iso
+from pipelines.defs.assets import PUBLICATION
+from pipelines.defs.definitions import AUTOMATION_SENSOR, MAIN_JOB, build_definitions
+from pipelines.french import french_date
+from pipelines.ops.journal import parse_iso
 from pipelines.publish.snapshot import read_pointer
 from pipelines.settings import get_settings
 from tests.camp_runs import small_camp  # noqa: F401 (fixture)
@@ -36,7 +36,7 @@ def requested(defs, instance, cursor):
 
 
 def status_text(capsys: pytest.CaptureFixture[str]) -> str:
-    from pipelines.cli import main
+    from pipelines.cli.main import main
 
     main(["status"])
     return capsys.readouterr().out
@@ -84,9 +84,9 @@ def test_a_ui_selection_of_one_core_asset_leads_to_a_new_publication(
 def test_status_publication_time_is_current_json_s(small_camp: Path) -> None:
     from datetime import datetime
 
-    from pipelines.catalog import load_catalog
-    from pipelines.journal import read_events
-    from pipelines.status import Served, status_rows
+    from pipelines.catalog.load import load_catalog
+    from pipelines.ops.journal import read_events
+    from pipelines.ops.status import Served, status_rows
 
     settings = get_settings()
     with DagsterInstance.ephemeral() as instance:

@@ -9,10 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.catalog import Dataset, Mart, load_catalog, load_marts
-from pipelines.publish import publish_snapshot, read_pointer
+from pipelines.catalog.load import load_catalog, load_marts
+from pipelines.catalog.model import Dataset, Mart
+from pipelines.publish.build import publish_snapshot
 from pipelines.publish.plan import TablePlan
 from pipelines.publish.site import load_extras, tables_used
+from pipelines.publish.snapshot import read_pointer
 from pipelines.publish.sqlite_copy import _prefetched, copy_table, create_indexes, sqlite_type
 from tests.fixtures.publish.warehouse import duck, make_warehouse
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.publish import SETTINGS, datasette_command
-from pipelines.publish.plugin import _without_cursor_facets
-from pipelines.publish.serve import _serve_params, _split_workers
-from pipelines.publish.snapshot_database import _cache_key
+from pipelines.serve.app import _serve_params, _split_workers
+from pipelines.serve.command import SETTINGS, datasette_command
+from pipelines.serve.plugin import _without_cursor_facets
+from pipelines.serve.snapshot_database import _cache_key
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def cell_hook():
     """datasette-render-markdown registered, and `render_cell` restored after the test."""
     from datasette.plugins import pm
 
-    from pipelines.publish import plugin
+    from pipelines.serve import plugin
 
     assert pm.get_plugin(plugin.MARKDOWN_PLUGIN) is not None
     yield pm
@@ -89,7 +89,7 @@ def ask(pm, column: str) -> list:
 def test_markdown_cell_renderer_left_out_only_without_markdown_columns(cell_hook) -> None:
     from datasette.plugins import get_plugins
 
-    from pipelines.publish.plugin import _markdown_cells, _skip_markdown_cells
+    from pipelines.serve.plugin import _markdown_cells, _skip_markdown_cells
 
     assert not _markdown_cells(metadata_with("notes"))
     assert _markdown_cells(metadata_with("notes_markdown"))
@@ -108,7 +108,7 @@ def snapshot_database(tmp_path: Path):
 
     from datasette.app import Datasette
 
-    from pipelines.publish.snapshot_database import SnapshotDatabase
+    from pipelines.serve.snapshot_database import SnapshotDatabase
 
     path = tmp_path / "camp.db"
     db = sqlite3.connect(path)
@@ -193,7 +193,7 @@ def test_schema_refresh_runs_again_only_after_a_swap(monkeypatch) -> None:
 
     from datasette.app import Datasette
 
-    from pipelines.publish import plugin
+    from pipelines.serve import plugin
 
     ds = Datasette([])
     refreshes = []
@@ -216,7 +216,7 @@ def test_remembered_table_permissions_still_deny(monkeypatch) -> None:
 
     from datasette.app import Datasette
 
-    from pipelines.publish import plugin
+    from pipelines.serve import plugin
 
     private = {"databases": {"camp": {"tables": {"t": {"allow": {"id": "root"}}}}}}
     monkeypatch.setattr(plugin.STATE, "answers", {})

@@ -11,7 +11,7 @@ import pytest
 from datasette.app import Datasette
 from markupsafe import Markup
 
-from pipelines.publish import render
+from pipelines.serve import render
 
 COLUMNS = [
     {"name": name, "sortable": False, "type": "text", "notnull": 0, "is_pk": False}
@@ -77,7 +77,7 @@ def plain_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     from datasette.plugins import pm
 
-    from pipelines.publish import plugin
+    from pipelines.serve import plugin
 
     path = tmp_path / "camp.db"
     db = sqlite3.connect(path)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import journal
-from pipelines.catalog import Resource
-from pipelines.quality import (
+from pipelines.catalog.model import Resource
+from pipelines.ops import journal
+from pipelines.ops.quality import (
     HISTORY_TABLE,
     Thresholds,
     history_rows,

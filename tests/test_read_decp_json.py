@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from frictionless import Resource, Schema
 
-from pipelines.catalog import load_dataset, load_mart
+from pipelines.catalog.load import load_dataset, load_mart
 from pipelines.read import ReadError, read_resource
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from frictionless import Resource, Schema
 
-from pipelines.catalog import load_dataset
+from pipelines.catalog.load import load_dataset
 from pipelines.read import ReadError, read_resource
 from pipelines.read.multilingual import mask_contacts, pick
 

@@ -9,9 +9,9 @@ import pytest
 from frictionless import Resource as FrictionlessResource
 from frictionless import Schema
 
-from pipelines.catalog import load_dataset
+from pipelines.catalog.load import load_dataset
+from pipelines.cli.scaffold import dataset_name, guess_field, luhn, scaffold
 from pipelines.read import read_resource
-from pipelines.scaffold import dataset_name, guess_field, luhn, scaffold
 
 FIXTURES = Path(__file__).parent / "fixtures" / "officer"
 MONTPELLIER = FIXTURES / "montpellier-places-reservees-latin1.csv"

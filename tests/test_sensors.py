@@ -21,12 +21,13 @@ from dagster import (
     materialize,
 )
 
-from pipelines.assets import publication_asset, resource_assets
-from pipelines.catalog import Dataset, load_catalog
-from pipelines.changes import dump_watches, load_watches
-from pipelines.sensors import build_change_sensor, build_refresh_schedule
+from pipelines.catalog.load import load_catalog
+from pipelines.catalog.model import Dataset
+from pipelines.defs.assets import publication_asset, resource_assets
+from pipelines.defs.sensors import build_change_sensor, build_refresh_schedule
+from pipelines.ops.status import STATUS_TABLE
 from pipelines.settings import get_settings
-from pipelines.status import STATUS_TABLE
+from pipelines.sources.changes import dump_watches, load_watches
 from tests.conftest import ROOT
 
 DECP_SAMPLE = ROOT / "datasets" / "decp" / "decp-2024h2-travaux-cpv4521.csv"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.changes import (
+from pipelines.sources.changes import (
     LADDER_HOURS,
     SourceWatch,
     differs,
@@ -125,6 +125,6 @@ def test_watch_is_due_after_its_interval_and_survives_the_cursor():
 
 
 def probe_result(changed: bool | None):
-    from pipelines.changes import Probe
+    from pipelines.sources.changes import Probe
 
     return Probe("s", changed, {"etag": "x"}, error="boom" if changed is None else None)

@@ -153,8 +153,9 @@ def test_a_large_table_is_published_with_its_index_built_beside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole publication path with the thresholds lowered: split copy, FTS beside."""
-    from pipelines.catalog import load_catalog
-    from pipelines.publish import publish_snapshot, snapshot
+    from pipelines.catalog.load import load_catalog
+    from pipelines.publish import snapshot
+    from pipelines.publish.build import publish_snapshot
     from tests.fixtures.publish.warehouse import make_warehouse as make_decp_warehouse
 
     monkeypatch.setattr(sqlite_copy, "SPLIT_MIN_ROWS", 10)

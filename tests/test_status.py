@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import journal
-from pipelines.catalog import Dataset, Resource
-from pipelines.status import (
+from pipelines.catalog.model import Dataset, Resource
+from pipelines.ops import journal
+from pipelines.ops.status import (
     BLOCKED,
     FAILED,
     FRESH,
@@ -200,7 +200,7 @@ def test_meta_tables_are_written_from_the_journal(tmp_path: Path):
 
 
 def test_every_meta_column_is_documented_in_french_for_the_publication(tmp_path: Path):
-    from pipelines.quality import HISTORY_TABLE
+    from pipelines.ops.quality import HISTORY_TABLE
 
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         write_meta_tables(con, [make_dataset()], tmp_path, NOW)
@@ -221,7 +221,7 @@ def test_every_meta_column_is_documented_in_french_for_the_publication(tmp_path:
 
 
 def test_stale_with_an_unchanged_source_says_when_it_was_checked():
-    from pipelines.changes import SourceWatch
+    from pipelines.sources.changes import SourceWatch
 
     last = NOW - timedelta(hours=80)
     events = [ok_fetch(last), published(last)]

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.freshness import age_hours, french_date, next_cron_tick
+from pipelines.french import french_date
+from pipelines.ops.freshness import age_hours, next_cron_tick
 
 # Friday 27 November 2026, 02:40 UTC = 03:40 in Paris (UTC+1 in winter)
 AFTER = datetime(2026, 11, 27, 2, 40, tzinfo=UTC)

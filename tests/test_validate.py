@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from pipelines.validate import duckdb_type, validate_table
 from pipelines.validate.french import in_france, luhn_sum, siren_valid, siret_valid
-
-from .test_validate_helpers import load_text, ours
+from tests.test_validate_helpers import load_text, ours
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 FRENCH_SCHEMA = {

@@ -13,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.catalog import load_catalog
-
-from .test_validate_helpers import ours, theirs
+from pipelines.catalog.load import load_catalog
+from tests.test_validate_helpers import ours, theirs
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from ..warehouse import quote
+from ..warehouse.database import quote
 from .plan import TablePlan
 from .sqlite_copy import duckdb_columns
 

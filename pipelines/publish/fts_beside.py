@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..warehouse import quote
+from ..warehouse.database import quote
 from .sqlite_copy import (
     UNJOURNALED,
     attached,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..catalog import Dataset
-from . import french
+from .. import french
+from ..catalog.model import Dataset
 from .plan import TablePlan
 from .site import DATABASE, Extras, tables_used
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from ..catalog import Dataset, Mart, table_name
+from ..catalog.model import Dataset, Mart, table_name
 
 # French descriptions of the columns the pipeline adds to every layer.
 TECHNICAL_COLUMNS: dict[str, str] = {

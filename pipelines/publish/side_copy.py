@@ -1,6 +1,6 @@
 """Run part of a table's copy in a helper process: its rows go into a side SQLite file.
 
-`sqlite_copy.copy_table` starts `python -m pipelines.publish.side_copy` for the upper part of a
+`sqlite_copy.copy_table` starts `python -m pipelines.publish.sqlite_copy` for the upper part of a
 large table while it copies the lower part itself, then appends the side file's rows. A plain
 subprocess, not `multiprocessing`: spawning re-runs the caller's main script (Dagster, pytest,
 a benchmark), and forking a process that holds DuckDB's threads is unsafe.
@@ -37,7 +37,7 @@ def start(job: SideCopy) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
     return subprocess.Popen(
-        [sys.executable, "-m", "pipelines.publish.side_copy", json.dumps(asdict(job))],
+        [sys.executable, "-m", "pipelines.publish.sqlite_copy", json.dumps(asdict(job))],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -60,15 +60,3 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.kill()
     process.communicate()
-
-
-def main(argv: list[str]) -> None:
-    from .sqlite_copy import copy_to_side_file
-
-    job = SideCopy(**json.loads(argv[0]))
-    rows = copy_to_side_file(job.warehouse, job.table, job.select, job.create, job.where, job.side)
-    print(rows)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from ..warehouse import quote
+from ..warehouse.database import quote
 from .fts_beside import building_beside
 from .plan import TablePlan
 from .sqlite_copy import (

@@ -10,8 +10,10 @@ malformed cells (those are in quarantine).
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from ..warehouse import quote
+from ..warehouse.database import quote
 from . import side_copy
 from .side_copy import SideCopy
 
@@ -308,3 +310,14 @@ def create_fts(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> st
 def fill_fts(db: sqlite3.Connection, fts: str) -> None:
     """Index every row of the FTS table's content table (FTS5's 'rebuild' command)."""
     db.execute(f"INSERT INTO {quote(fts)} ({quote(fts)}) VALUES ('rebuild')")
+
+
+def main(argv: list[str]) -> None:
+    """The helper process of `side_copy.start`: copy its job's rows, print their count."""
+    job = SideCopy(**json.loads(argv[0]))
+    rows = copy_to_side_file(job.warehouse, job.table, job.select, job.create, job.where, job.side)
+    print(rows)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

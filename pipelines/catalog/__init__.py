@@ -1,0 +1,1 @@
+"""The dataset catalogue: its model and the loading of `catalog/*.yaml`."""
