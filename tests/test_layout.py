@@ -10,21 +10,22 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "pipelines"
 
 # Lower ranks are imported by higher ones, never the reverse. `serve` reads what `publish`
-# wrote; `ops` (journal, status) reads the publication pointer.
+# wrote; `ops` (journal, status) reads the publication pointer; a reader may use the
+# validation's French messages.
 RANKS = {
     "settings": 0,
     "french": 0,
     "catalog": 0,
     "warehouse": 1,
     "sources": 2,
-    "read": 2,
     "validate": 2,
-    "steps": 3,
-    "publish": 3,
-    "ops": 4,
-    "serve": 4,
-    "defs": 5,
-    "cli": 6,
+    "read": 3,
+    "steps": 4,
+    "publish": 4,
+    "ops": 5,
+    "serve": 5,
+    "defs": 6,
+    "cli": 7,
 }
 
 
