@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.http_server import LocalServer, Route, free_port, serving
+
+__all__ = ["ROOT", "LocalServer", "Route", "free_port"]  # imported by the tests from here
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,70 +26,11 @@ def camp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return build
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Route:
-    """What the local server answers for one path; tests change it between requests."""
-
-    def __init__(self, body: bytes = b"", status: int = 200, headers: dict | None = None):
-        self.body, self.status, self.headers = body, status, dict(headers or {})
-        self.fail_first = 0  # answer 503 this many times first
-        self.requests: list[dict[str, str]] = []
-
-
-class LocalServer:
-    def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                route = server.routes.get(self.path)
-                if route is None:
-                    self.send_error(404, "Not Found")
-                    return
-                route.requests.append(dict(self.headers))
-                if route.fail_first > 0:
-                    route.fail_first -= 1
-                    self.send_error(503, "Service Unavailable")
-                    return
-                etag = route.headers.get("ETag")
-                if etag and self.headers.get("If-None-Match") == etag:
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                self.send_response(route.status)
-                for key, value in route.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                self.wfile.write(route.body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def route(self, path: str, **kwargs: object) -> Route:
-        self.routes[path] = Route(**kwargs)  # type: ignore[arg-type]
-        return self.routes[path]
-
-
 @pytest.fixture
 def http_server() -> Iterator[LocalServer]:
-    server = LocalServer()
-    server.thread.start()
-    try:
+    """The local stand-in for the internet: see tests/http_server.py."""
+    with serving() as server:
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,25 @@ def test_200_then_304_on_matching_etag_does_not_download_again(http_server, tmp_
     assert first.path.is_file(), "previous raw snapshots are kept"
 
 
+def test_last_modified_alone_makes_the_next_get_conditional(http_server, tmp_path: Path):
+    stamp = "Wed, 21 Oct 2026 07:28:00 GMT"
+    route = http_server.route("/lm.csv", body=BODY, headers={"Last-Modified": stamp})
+    first = fetch(f"{http_server.url}/lm.csv", tmp_path)
+    assert first.status == "downloaded" and first.last_modified == stamp
+    second = fetch(f"{http_server.url}/lm.csv", tmp_path)
+    assert route.requests[-1].get("If-Modified-Since") == stamp
+    assert route.requests[-1].get("If-None-Match") is None, "no ETag was ever given"
+    assert second.status == "not-modified" and second.path == first.path
+
+
+def test_a_read_timeout_is_retried_then_named(http_server, tmp_path: Path):
+    route = http_server.route("/slow.csv", body=BODY, delay_s=2.0)
+    with pytest.raises(FetchError, match=r"GET .*/slow.csv failed after 1 retries.*(?i:timeout)"):
+        fetch(f"{http_server.url}/slow.csv", tmp_path, timeout=0.2, retries=1, backoff=0)
+    assert len(route.requests) == 2, "the first attempt and one retry"
+    assert not list(tmp_path.glob("*.csv")), "nothing kept from a failed download"
+
+
 def test_without_validators_the_sha256_decides(http_server, tmp_path: Path):
     http_server.route("/plain.csv", body=BODY)
     first = fetch(f"{http_server.url}/plain.csv", tmp_path)
@@ -51,6 +70,7 @@ def test_503_twice_then_200_is_retried_and_succeeds(http_server, tmp_path: Path)
     result = fetch(f"{http_server.url}/flaky.csv", tmp_path, retries=3, backoff=0)
     assert result.path.read_bytes() == BODY
     assert len(route.requests) == 3
+    assert [r.method for r in http_server.log] == ["GET"] * 3
 
 
 def test_persistent_503_gives_up_with_a_clear_error(http_server, tmp_path: Path):

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -23,6 +19,7 @@ from pipelines.sources.pagination import fetch_openagenda
 from pipelines.sources.template import fill
 from pipelines.steps.raw import ingest_raw
 from tests.conftest import ROOT
+from tests.http_server import LocalServer, Reply, Request, free_port
 
 KEY = "s3cr3t-0a-key-5f1d"
 TCHEQUE = load_dataset(ROOT / "catalog" / "agenda_centre_tcheque.yaml", root=ROOT)
@@ -30,64 +27,48 @@ EVENTS = json.loads(TCHEQUE.resource("evenements").sample_path.read_text(encodin
 
 
 class FakeOpenAgenda:
-    """`/v2/agendas/1/events`: 3 segments of real events, cursor `after[]`, key required."""
+    """`/v2/agendas/1/events` on the shared local server: 3 segments of real events, cursor
+    `after[]`, key required (header `key` or query `key`)."""
 
-    def __init__(self, events: list[dict], size: int) -> None:
+    PATH = "/v2/agendas/1/events"
+
+    def __init__(self, server: LocalServer, events: list[dict], size: int) -> None:
         self.pages = [events[i : i + size] for i in range(0, len(events), size)]
         self.down_on_page: int | None = None  # answer 503 for that page
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        api = self
+        self.route = server.route(self.PATH, respond=self.answer)
+        self.url = f"{server.url}{self.PATH}"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                url = urlparse(self.path)
-                query = parse_qs(url.query)
-                api.requests.append((self.path, dict(self.headers)))
-                key = self.headers.get("key") or (query.get("key") or [None])[0]
-                if url.path != "/v2/agendas/1/events" or key != KEY:
-                    self._json(403 if url.path.endswith("/events") else 404, {"error": "no"})
-                    return
-                page = int(query["after[]"][1]) if "after[]" in query else 0
-                if page == api.down_on_page:
-                    self.send_error(503, "Service Unavailable")
-                    return
-                last = page == len(api.pages) - 1
-                self._json(
-                    200,
-                    {
-                        "success": True,
-                        "total": sum(len(p) for p in api.pages),
-                        "events": api.pages[page],
-                        "after": None if last else [0, page + 1],
-                        "sort": "timingsWithFeatured.asc",
-                    },
-                )
+    @property
+    def requests(self) -> list[Request]:
+        return self.route.requests
 
-            def _json(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def answer(self, request: Request) -> Reply:
+        key = request.get("key") or (request.query.get("key") or [None])[0]
+        if key != KEY:
+            return self._json(403, {"error": "no"})
+        page = int(request.query["after[]"][1]) if "after[]" in request.query else 0
+        if page == self.down_on_page:
+            return Reply(503, b"Service Unavailable")
+        last = page == len(self.pages) - 1
+        return self._json(
+            200,
+            {
+                "success": True,
+                "total": sum(len(p) for p in self.pages),
+                "events": self.pages[page],
+                "after": None if last else [0, page + 1],
+                "sort": "timingsWithFeatured.asc",
+            },
+        )
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v2/agendas/1/events"
+    @staticmethod
+    def _json(status: int, body: dict) -> Reply:
+        return Reply(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
 
 
 @pytest.fixture
-def agenda_api() -> Iterator[FakeOpenAgenda]:
-    api = FakeOpenAgenda(EVENTS, size=15)  # 40 events: pages of 15, 15 and 10
-    thread = threading.Thread(target=api.httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield api
-    finally:
-        api.httpd.shutdown()
-        api.httpd.server_close()
+def agenda_api(http_server: LocalServer) -> FakeOpenAgenda:
+    return FakeOpenAgenda(http_server, EVENTS, size=15)  # 40 events: pages of 15, 15 and 10
 
 
 HEADERS = {"key": "${OPENAGENDA_KEY}"}
@@ -104,7 +85,7 @@ def test_every_page_is_combined_into_one_envelope_the_reader_takes(
     monkeypatch.setenv("OPENAGENDA_KEY", KEY)
     result = fetch(agenda_api.url, tmp_path, headers=HEADERS, pagination="openagenda", backoff=0)
     assert result.pages == 3 and len(agenda_api.requests) == 3
-    assert [r[1]["key"] for r in agenda_api.requests] == [KEY] * 3
+    assert [r.get("key") for r in agenda_api.requests] == [KEY] * 3
     combined = json.loads(result.path.read_text(encoding="utf-8"))
     assert combined["total"] == len(combined["events"]) == 40 and combined["after"] is None
     assert [e["uid"] for e in combined["events"]] == [e["uid"] for e in EVENTS]
@@ -126,7 +107,7 @@ def test_the_key_is_never_recorded_nor_logged(
     template = f"{agenda_api.url}?key=${{OPENAGENDA_KEY}}&size=15"
     caplog.set_level(logging.DEBUG)
     result = fetch(template, tmp_path, pagination="openagenda", backoff=0)
-    assert KEY in agenda_api.requests[0][0], "the request itself carries the key"
+    assert KEY in agenda_api.requests[0].path, "the request itself carries the key"
     assert result.source == template
     assert KEY not in _recorded_text(tmp_path, result)
     assert "key=***" in caplog.text and KEY not in caplog.text
@@ -143,8 +124,6 @@ def test_an_unreachable_server_error_masks_the_key(
 ) -> None:
     """requests puts the whole URL in its connection errors; the key must not follow."""
     monkeypatch.setenv("OPENAGENDA_KEY", KEY)
-    from tests.conftest import free_port
-
     template = f"http://127.0.0.1:{free_port()}/events.json?key=${{OPENAGENDA_KEY}}"
     with pytest.raises(FetchError, match="ConnectionError") as err:
         fetch(template, tmp_path, retries=0, backoff=0)
@@ -241,7 +220,7 @@ def test_the_change_probe_pages_with_the_key_like_the_fetch(
 
     same = probe(agenda_api.url, previous, headers=HEADERS, pagination="openagenda")
     assert (same.changed, same.fingerprint["sha256"]) == (False, fetched.sha256)
-    assert all(headers.get("key") == KEY for _, headers in agenda_api.requests)
+    assert all(request.get("key") == KEY for request in agenda_api.requests)
 
     agenda_api.pages[-1] = agenda_api.pages[-1][1:]  # one event gone from the last page
     moved = probe(agenda_api.url, previous, headers=HEADERS, pagination="openagenda")

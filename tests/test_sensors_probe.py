@@ -6,8 +6,6 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from pipelines.sources.changes import (
     LADDER_HOURS,
     SourceWatch,
@@ -21,34 +19,12 @@ from pipelines.sources.changes import (
 BODY = b"uid,montant\n1,10\n"
 
 
-@pytest.fixture
-def head_server(http_server):
-    """The shared server, taught to answer HEAD like GET without a body."""
-    handler = http_server.httpd.RequestHandlerClass
-
-    def do_head(self) -> None:
-        route = http_server.routes.get(self.path)
-        if route is None:
-            self.send_error(404, "Not Found")
-            return
-        route.requests.append({"method": "HEAD", **dict(self.headers)})
-        self.send_response(route.status)
-        for key, value in route.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(route.body)))
-        self.end_headers()
-
-    handler.do_HEAD = do_head
-    yield http_server
-    del handler.do_HEAD
-
-
-def test_head_with_etag_unchanged_then_changed(head_server):
-    route = head_server.route("/a.csv", body=BODY, headers={"ETag": '"v1"'})
-    url = f"{head_server.url}/a.csv"
+def test_head_with_etag_unchanged_then_changed(http_server):
+    route = http_server.route("/a.csv", body=BODY, headers={"ETag": '"v1"'}, head=True)
+    url = f"{http_server.url}/a.csv"
     first = probe(url, {"etag": '"v1"'})
     assert first.changed is False and first.method == "head"
-    assert [r.get("method") for r in route.requests] == ["HEAD"], "no body downloaded"
+    assert [r.method for r in route.requests] == ["HEAD"], "no body downloaded"
     route.headers = {"ETag": '"v2"'}
     second = probe(url, {"etag": '"v1"'})
     assert second.changed is True and second.fingerprint["etag"] == '"v2"'
@@ -61,6 +37,7 @@ def test_without_head_or_validators_the_sha256_decides(http_server):
     sha = hashlib.sha256(BODY).hexdigest()
     same = probe(url, {"sha256": sha}, backoff=0)
     assert same.changed is False and same.method == "get"
+    assert [r.method for r in http_server.log] == ["HEAD", "GET"], "HEAD asked first, refused"
     route.body = BODY + b"2,20\n"
     other = probe(url, {"sha256": sha}, backoff=0)
     assert other.changed is True and other.fingerprint["sha256"] != sha
@@ -70,6 +47,17 @@ def test_conditional_get_304_means_unchanged(http_server):
     http_server.route("/c.csv", body=BODY, headers={"ETag": '"e1"'})
     result = probe(f"{http_server.url}/c.csv", {"etag": '"e1"'}, backoff=0)
     assert result.changed is False and result.http_status == 304
+
+
+def test_last_modified_alone_is_asked_with_if_modified_since(http_server):
+    stamp = "Wed, 21 Oct 2026 07:28:00 GMT"
+    route = http_server.route("/d.csv", body=BODY, headers={"Last-Modified": stamp})
+    same = probe(f"{http_server.url}/d.csv", {"last_modified": stamp}, backoff=0)
+    assert same.changed is False and same.http_status == 304
+    assert route.requests[-1].get("If-Modified-Since") == stamp
+    route.headers = {"Last-Modified": "Thu, 22 Oct 2026 07:28:00 GMT"}
+    moved = probe(f"{http_server.url}/d.csv", {"last_modified": stamp}, backoff=0)
+    assert moved.changed is True and moved.http_status == 200
 
 
 def test_503_twice_then_200_is_retried(http_server):
