@@ -1,12 +1,16 @@
 """Two runs launched together never fail on DuckDB's lock: the pool in dagster.yaml serialises
-the steps that write the warehouse across processes."""
+the steps that write the warehouse across processes.
+
+No test orders events by sleeping: a writer holding the lock waits for a sign that the other
+met it (a step queued on the pool, a file, a log record), then lets go."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import duckdb
@@ -17,7 +21,7 @@ from pipelines.defs.assets import claim_warehouse_pool
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
-WRITER = Path(__file__).parent / "fixtures" / "officer" / "warehouse_writer.py"
+WRITER = Path(__file__).parent / "fixtures" / "concurrency" / "warehouse_writer.py"
 
 
 def launch_two(
@@ -29,16 +33,18 @@ def launch_two(
         if prepare:
             claim_warehouse_pool(instance)
     env = {"DAGSTER_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    signals = warehouse.parent / "signals"
+    signals.mkdir()
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WRITER), str(warehouse), label, opening],
+            [sys.executable, str(WRITER), str(warehouse), label, other, str(signals), opening],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for label in ("a", "b")
+        for label, other in (("a", "b"), ("b", "a"))
     ]
     return [
         subprocess.CompletedProcess(p.args, p.wait(timeout=120), p.stdout.read()) for p in procs
@@ -73,35 +79,69 @@ def test_without_the_pool_the_second_writer_hits_the_lock(tmp_path: Path):
 
 
 HOLDER = """
-import sys, time, duckdb
+import sys, duckdb
 con = duckdb.connect(sys.argv[1])
 con.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
 print("held", flush=True)
-time.sleep(float(sys.argv[2]))
+sys.stdin.readline()  # held until the test says so
 con.close()
 """
 
 
-def test_the_pipeline_waits_for_a_warehouse_another_process_holds(tmp_path: Path):
+class Seen(logging.Handler):
+    """Sets `event` when a log record contains `text`."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text, self.event = text, threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+def test_the_pipeline_waits_for_a_warehouse_another_process_holds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
     """Dagster's pool claim is not atomic on SQLite storage: the warehouse's own lock is
     waited for, and only past the wait does the step fail, with DuckDB's message."""
     from pipelines.warehouse.database import connect, open_warehouse
 
     warehouse = tmp_path / "warehouse.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(warehouse), "2"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
+    logger = "pipelines.warehouse.database"
+    seen = Seen("is held by another process; waiting for it")
+    outcome: dict[str, object] = {}
+
+    def write() -> None:
+        try:
+            with connect(warehouse) as con:
+                con.execute("INSERT INTO t VALUES (1)")
+            outcome["inserted"] = True
+        except Exception as error:  # reported by the assertion below
+            outcome["error"] = error
+
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(duckdb.IOException, match="(?i)could not set lock"):
             open_warehouse(warehouse, wait_s=0.3)
-        started = time.monotonic()
-        with connect(warehouse) as con:
-            waited = time.monotonic() - started
-            con.execute("INSERT INTO t VALUES (1)")
-        # the holder lets go 2 s after "held"; 0.3 s of them went to the failed attempt
-        assert waited > 1.0, f"opened after {waited:.2f} s, while the other process held it?"
+        caplog.set_level(logging.INFO, logger=logger)
+        logging.getLogger(logger).addHandler(seen)
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert seen.event.wait(60), "connect never said it was waiting for the held lock"
+        assert outcome == {}, f"written while another process held the lock? {outcome}"
+        holder.stdin.write("\n")  # let go
+        holder.stdin.flush()
+        writer.join(60)
+        assert outcome == {"inserted": True}, outcome
     finally:
+        logging.getLogger(logger).removeHandler(seen)
         holder.kill()
         holder.wait()
     with duckdb.connect(str(warehouse), read_only=True) as con:
