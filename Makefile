@@ -1,10 +1,11 @@
-# territoire-camp: `make run` (main job + Datasette + Dagster), `make test`.
+# territoire-camp: `make run` (main job + Datasette + Dagster), `make test` (what CI runs),
+# `make test-fast` while developing, `make typecheck`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test test-fast typecheck lint bench browser clean
 
 # The project's own virtualenv, re-installed when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -28,6 +29,16 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check pipelines tests benchmarks
 	$(BIN)/python -m pytest
+
+# While developing: lint and the tests that need no whole-pipeline run, no server and no
+# browser (markers `slow` and `browser` in pyproject.toml). CI keeps running `make test`.
+test-fast: $(STAMP)
+	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+# mypy over pipelines/ ([tool.mypy] in pyproject.toml); joins `make test` once it is clean.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate.py
