@@ -12,6 +12,7 @@ of the change probe rely on a plain server that only answers GET.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -90,15 +91,23 @@ class Route:
         return Reply(self.status, self.body, dict(self.headers))
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # a client that gave up (timeout tests) is expected; anything else is printed
+        if not isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class LocalServer:
     """A threading HTTP server on 127.0.0.1:<free port>, with routes and a request log."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.log: list[Request] = []
-        self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
+        self._lock = threading.Condition()  # notified on every request received
+        self.httpd = _Server(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         # polled often so that shutdown (hence each test's teardown) is quick
         self.thread = threading.Thread(
@@ -114,10 +123,16 @@ class LocalServer:
         """The route for a request path: exact (query included) first, then without query."""
         return self.routes.get(path) or self.routes.get(urlsplit(path).path)
 
+    def wait_for_requests(self, count: int, timeout: float = 30.0) -> bool:
+        """Block until `count` requests have arrived (a barrier for held or slow answers)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self.log) >= count, timeout)
+
     def _record(self, route: Route | None, request: Request) -> bool:
         """Log the request; True when the route must fail this time."""
         with self._lock:
             self.log.append(request)
+            self._lock.notify_all()
             if route is None:
                 return False
             route.requests.append(request)
