@@ -1,37 +1,48 @@
-"""Large tables: rows copied with a helper process, FTS index built beside on a thread; same
-rows, same types, same index as the one-process path, and nothing left behind.
+"""The DuckDB -> SQLite copy: rows through ADBC into a file, the same rows and types as
+through `executemany`; instants published with their offset; large tables' FTS index built
+beside on a thread, the same index as in place, nothing left behind.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+import adbc_driver_manager
 import duckdb
 import pytest
 
-from pipelines.publish import side_copy, sqlite_copy
+from pipelines.publish import sqlite_copy
 from pipelines.publish.fts_beside import building_beside
-from pipelines.publish.sqlite_copy import copy_table, create_fts
+from pipelines.publish.sqlite_copy import copy_table, create_fts, ingest_rows
 
-ROWS = 3000  # above the lowered split threshold, small enough for a fast test
+ROWS = 3000
+
+# Every kind of column a published table holds, seeded, with NULLs; `_row` unique but not in
+# insertion order; a column name with an accent, a space and a quote.
+EVERY_TYPE = f"""CREATE TABLE t AS SELECT
+      ({ROWS} - range) * 7 AS _row,
+      CASE WHEN range % 11 = 0 THEN NULL ELSE range * 1.25 END AS montant,
+      'Société d''eau n°' || range AS nom,
+      DATE '2020-01-01' + (range % 900)::INTEGER AS jour,
+      CASE WHEN range % 7 = 0 THEN NULL ELSE range % 3 = 0 END AS actif,
+      CASE WHEN range % 5 = 0 THEN NULL ELSE range % 13 END::BIGINT AS offres,
+      (range % 100)::TINYINT AS petit, (range * 1000)::UINTEGER AS grand,
+      (range / 8)::FLOAT AS flottant, (range / 100)::DECIMAL(12, 2) AS somme,
+      range::HUGEINT * 1000000000000 AS enorme,
+      TIMESTAMPTZ '2026-07-07 09:07:34+02' + to_seconds(range * 61) AS debut,
+      TIMESTAMP '2026-07-07 07:07:34' + to_seconds(range) AS releve,
+      CASE WHEN range % 4 = 0 THEN NULL ELSE ['a', range::VARCHAR] END AS liste,
+      {{'k': range}} AS objet, '{{"a": 1}}'::JSON AS doc,
+      CASE WHEN range % 2 = 0 THEN 'x' END AS "prénom d'usage"
+    FROM range({ROWS})"""
 
 
 def make_warehouse(path: Path) -> Path:
-    """Seeded rows of every kind a published column holds: integers, doubles, text with
-    quotes and accents, dates, booleans, NULLs; `_row` is unique but not in insertion order.
-    """
     con = duckdb.connect(str(path))
-    con.execute(
-        f"""CREATE TABLE t AS SELECT
-              ({ROWS} - range) * 7 AS _row,
-              CASE WHEN range % 11 = 0 THEN NULL ELSE range * 1.25 END AS montant,
-              'Société d''''eau n°' || range AS nom,
-              DATE '2020-01-01' + (range % 900)::INTEGER AS jour,
-              range % 3 = 0 AS actif,
-              CASE WHEN range % 5 = 0 THEN NULL ELSE range % 13 END::BIGINT AS offres
-            FROM range({ROWS})"""
-    )
+    con.execute(EVERY_TYPE)
     con.close()
     return path
 
@@ -41,75 +52,156 @@ def warehouse(tmp_path: Path) -> Path:
     return make_warehouse(tmp_path / "warehouse.duckdb")
 
 
-@pytest.fixture
-def split_small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sqlite_copy, "SPLIT_MIN_ROWS", 100)
-
-
-def expected_rows(warehouse: Path) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    rows = con.execute(
-        "SELECT _row, montant, nom, CAST(jour AS VARCHAR), CAST(actif AS INTEGER), offres "
-        "FROM t ORDER BY _row"
-    ).fetchall()
-    con.close()
-    return rows
+def published_rows(db: sqlite3.Connection) -> list[tuple]:
+    """Each row with the storage class of each of its values."""
+    names = [row[1] for row in db.execute("PRAGMA table_info(t)")]
+    cols = ", ".join(f'"{n}", typeof("{n}")' for n in names)
+    return db.execute(f"SELECT {cols} FROM t ORDER BY _row").fetchall()
 
 
 @pytest.mark.parametrize("row_key", [True, False])
-def test_a_split_copy_holds_every_row_with_its_type(
-    warehouse: Path,
-    tmp_path: Path,
-    split_small_tables: None,
-    row_key: bool,
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_copy_into_a_file_goes_through_adbc_and_holds_what_executemany_holds(
+    warehouse: Path, tmp_path: Path, row_key: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    jobs: list[side_copy.SideCopy] = []
-    start = side_copy.start
-    monkeypatch.setattr(side_copy, "start", lambda job: jobs.append(job) or start(job))
+    ingested: list[str] = []
+    ingest = sqlite_copy.ingest_rows
+
+    def spy(con: duckdb.DuckDBPyConnection, target: str, table: str, select: str) -> int:
+        ingested.append(table)
+        return ingest(con, target, table, select)
+
+    monkeypatch.setattr(sqlite_copy, "ingest_rows", spy)
     con = duckdb.connect(str(warehouse), read_only=True)
-    target = tmp_path / "out" / "camp.db"
-    target.parent.mkdir()
-    db = sqlite3.connect(target, isolation_level=None)
-    assert copy_table(con, db, "t", row_key=row_key) == ROWS
-    assert len(jobs) == 1  # part of the rows came from the helper process
-    assert db.execute(
-        "SELECT _row, montant, nom, jour, actif, offres FROM t ORDER BY _row"
-    ).fetchall() == expected_rows(warehouse)
-    kinds = db.execute(
-        "SELECT DISTINCT typeof(montant), typeof(offres) FROM t WHERE montant IS NOT NULL "
-        "AND offres IS NOT NULL"
-    ).fetchall()
-    assert kinds == [("real", "integer")]
-    if row_key:  # the rowid is `_row`, in both halves
-        assert db.execute("SELECT count(*) FROM t WHERE rowid != _row").fetchone()[0] == 0
-    assert db.execute("PRAGMA database_list").fetchall()[1:] == []  # side file detached
-    assert sorted(p.name for p in target.parent.iterdir()) == ["camp.db"]  # and deleted
-
-
-def test_a_small_table_or_a_writable_warehouse_is_copied_in_one_process(
-    warehouse: Path, tmp_path: Path, split_small_tables: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def no_helper(job: side_copy.SideCopy) -> None:
-        raise AssertionError("no helper process expected")
-
-    monkeypatch.setattr(side_copy, "start", no_helper)
-    con = duckdb.connect(str(warehouse))  # read-write: another process could not open it
     db = sqlite3.connect(tmp_path / "camp.db", isolation_level=None)
-    assert copy_table(con, db, "t", row_key=True) == ROWS
-
-
-def test_a_failing_helper_fails_the_copy_with_its_error(tmp_path: Path) -> None:
-    job = side_copy.SideCopy(
-        warehouse=str(tmp_path / "absent.duckdb"),
-        table="t",
-        select="*",
-        where="TRUE",
-        create="CREATE TABLE t (a)",
-        side=str(tmp_path / "side.db"),
+    assert copy_table(con, db, "t", row_key=row_key) == ROWS
+    assert ingested == ["t"]
+    in_memory = sqlite3.connect(":memory:", isolation_level=None)
+    assert copy_table(con, in_memory, "t", row_key=row_key) == ROWS  # through executemany
+    assert ingested == ["t"]
+    rows = published_rows(db)
+    assert rows == published_rows(in_memory)
+    assert len(rows) == ROWS
+    schema = "SELECT sql FROM sqlite_master WHERE name = 't'"
+    assert db.execute(schema).fetchone() == in_memory.execute(schema).fetchone()
+    kinds = {
+        name: {kind for (kind,) in db.execute(f'SELECT DISTINCT typeof("{name}") FROM t')}
+        for name in [row[1] for row in db.execute("PRAGMA table_info(t)")]
+    }
+    assert kinds == {
+        "_row": {"integer"},
+        "montant": {"real", "null"},
+        "nom": {"text"},
+        "jour": {"text"},
+        "actif": {"integer", "null"},
+        "offres": {"integer", "null"},
+        "petit": {"integer"},
+        "grand": {"integer"},
+        "flottant": {"real"},
+        "somme": {"real"},
+        "enorme": {"real"},
+        "debut": {"text"},
+        "releve": {"text"},
+        "liste": {"text", "null"},
+        "objet": {"text"},
+        "doc": {"text"},
+        "prénom d'usage": {"text", "null"},
+    }
+    assert db.execute("SELECT DISTINCT actif FROM t ORDER BY 1").fetchall() == [
+        (None,),
+        (0,),
+        (1,),
+    ]
+    expected = con.execute(
+        "SELECT _row, montant, nom, CAST(jour AS VARCHAR), CAST(actif AS INTEGER), offres "
+        "FROM t ORDER BY _row"
+    ).fetchall()
+    assert (
+        db.execute("SELECT _row, montant, nom, jour, actif, offres FROM t ORDER BY _row").fetchall()
+        == expected
     )
-    with pytest.raises(RuntimeError, match="absent.duckdb"):
-        side_copy.finish(side_copy.start(job))
+    if row_key:  # the rowid is `_row`
+        assert db.execute("SELECT count(*) FROM t WHERE rowid != _row").fetchone()[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["camp.db", "warehouse.duckdb"]
+
+
+def test_an_empty_table_is_created_with_its_types(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a BIGINT, b VARCHAR, c TIMESTAMPTZ)")
+    db = sqlite3.connect(tmp_path / "camp.db", isolation_level=None)
+    assert copy_table(con, db, "t") == 0
+    assert [r[1:3] for r in db.execute("PRAGMA table_info(t)")] == [
+        ("a", "INTEGER"),
+        ("b", "TEXT"),
+        ("c", "TEXT"),
+    ]
+
+
+def test_a_failed_ingest_writes_no_row_and_raises(tmp_path: Path) -> None:
+    """A row SQLite refuses (here a CHECK) rolls the whole table's copy back."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS n FROM range(10)")
+    target = tmp_path / "camp.db"
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute("CREATE TABLE t (n INTEGER CHECK (n < 7))")
+    with pytest.raises(adbc_driver_manager.Error, match="CHECK"):
+        ingest_rows(con, str(target), "t", '"n"')
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+UTC_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z")
+
+
+@pytest.mark.parametrize("session_zone", ["UTC", "Europe/Paris", "America/Cayenne"])
+def test_an_instant_is_published_in_utc_with_its_z_and_a_plain_time_unchanged(
+    tmp_path: Path, session_zone: str
+) -> None:
+    """Issue 13: `2026-07-07 07:07:34` without its offset could be UTC or Paris time."""
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(f"SET TimeZone = '{session_zone}'")
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES "
+        "(TIMESTAMPTZ '2026-07-07 09:07:34+02', TIMESTAMP '2026-07-07 09:07:34', "
+        " DATE '2026-07-07'), "
+        "(TIMESTAMPTZ '2026-12-31 23:30:00.25-03', TIMESTAMP '2026-12-31 23:30:00.25', "
+        " DATE '2026-12-31'), "
+        "('infinity'::TIMESTAMPTZ, NULL, NULL), (NULL, NULL, NULL)) v(instant, local, day)"
+    )
+    db = sqlite3.connect(tmp_path / "camp.db", isolation_level=None)
+    assert copy_table(con, db, "t") == 4
+    assert db.execute("SELECT instant, local, day FROM t").fetchall() == [
+        ("2026-07-07T07:07:34Z", "2026-07-07 09:07:34", "2026-07-07"),
+        ("2027-01-01T02:30:00.250000Z", "2026-12-31 23:30:00.25", "2026-12-31"),
+        ("infinity", None, None),
+        (None, None, None),
+    ]
+
+
+def test_the_published_agenda_keeps_the_offset_of_every_instant(published) -> None:
+    """The real publication of the samples: every TIMESTAMPTZ column of the warehouse is
+    published as ISO 8601 UTC with `Z`, the same instant as in DuckDB.
+    """
+    con = duckdb.connect(str(published.warehouse_path), read_only=True)
+    db = sqlite3.connect(f"file:{published.db_path}?mode=ro", uri=True)
+    published_tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    columns = [
+        (table, column)
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND data_type = 'TIMESTAMP WITH TIME ZONE' ORDER BY ALL"
+        ).fetchall()
+        if table in published_tables
+    ]
+    assert ("mart_agenda__occurrences", "debut") in columns
+    for table, column in columns:
+        values = [v for (v,) in db.execute(f'SELECT "{column}" FROM "{table}"') if v is not None]
+        assert values, (table, column)
+        assert [v for v in values if not UTC_ISO.fullmatch(v)] == [], (table, column)
+        instants = sorted(datetime.fromisoformat(v) for v in values)
+        expected = con.execute(
+            f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL ORDER BY 1'
+        ).fetchall()
+        assert instants == [v.astimezone(UTC) for (v,) in expected], (table, column)
 
 
 def test_an_index_built_beside_is_the_index_built_in_place(tmp_path: Path) -> None:
@@ -152,14 +244,13 @@ def test_an_index_built_beside_is_the_index_built_in_place(tmp_path: Path) -> No
 def test_a_large_table_is_published_with_its_index_built_beside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The whole publication path with the thresholds lowered: split copy, FTS beside."""
+    """The whole publication path with the threshold lowered: ADBC copy, FTS beside."""
     from pipelines.catalog.load import load_catalog
     from pipelines.publish import snapshot
     from pipelines.publish.build import publish_snapshot
     from tests.fixtures.publish.warehouse import make_warehouse as make_decp_warehouse
 
-    monkeypatch.setattr(sqlite_copy, "SPLIT_MIN_ROWS", 10)
-    monkeypatch.setattr(snapshot, "SPLIT_MIN_ROWS", 10)
+    monkeypatch.setattr(snapshot, "FTS_BESIDE_MIN_ROWS", 10)
     built: list[str] = []
     beside = snapshot.building_beside
 

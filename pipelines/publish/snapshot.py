@@ -24,7 +24,6 @@ from ..warehouse.database import quote
 from .fts_beside import building_beside
 from .plan import TablePlan
 from .sqlite_copy import (
-    SPLIT_MIN_ROWS,
     UNJOURNALED,
     copy_table,
     create_fts,
@@ -72,6 +71,9 @@ def new_id(now: datetime) -> str:
 # threads; it uses no helper thread at all when temporary files live in memory, so they stay
 # on disk (the OS caches them), and one big in-memory run sorted alone is twice as slow.
 SORTER_PRAGMAS = ("threads = 2", "cache_size = -4096", "temp_store = FILE")
+# From this many rows, a table's FTS index is built on a thread beside its B-tree indexes
+# (`fts_beside`); below it, the side file's extraction and copy cost more than they overlap.
+FTS_BESIDE_MIN_ROWS = 200_000
 
 
 def write_sqlite(
@@ -93,8 +95,7 @@ def write_sqlite(
             db,
             (
                 "page_size = 16384",  # fewer, fuller pages: ~25 % faster bulk load than 4096
-                *UNJOURNALED,
-                "locking_mode = EXCLUSIVE",
+                *UNJOURNALED,  # normal locking: `copy_table` writes rows on its own connection
                 *SORTER_PRAGMAS,
             ),
         )
@@ -103,11 +104,11 @@ def write_sqlite(
                 missing.append(plan.name)
                 continue
             started = time.perf_counter()
-            tables[plan.name] = copy_table(  # outside a transaction: it may split the copy
+            tables[plan.name] = copy_table(  # outside a transaction: rows go through ADBC
                 con, db, plan.name, row_key=plan.layer in ("core", "quarantine")
             )
             timings["load"] += time.perf_counter() - started
-            if tables[plan.name] >= SPLIT_MIN_ROWS and plan.fts:
+            if tables[plan.name] >= FTS_BESIDE_MIN_ROWS and plan.fts:
                 _index_with_fts_beside(db, plan, timings)
                 continue
             with transaction(db):
