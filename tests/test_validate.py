@@ -112,7 +112,7 @@ def test_rows_conserved_and_tables_shaped() -> None:
     assert [c[0] for c in v_cols] == [*names, "_row"]
     assert [c[1] for c in v_cols[:-1]] == [duckdb_type(f) for f in schema["fields"]]
     q_cols = [c[0] for c in con.execute("DESCRIBE q").fetchall()]
-    assert q_cols == ["_row", *names, "_erreurs", "_types_erreur"]
+    assert q_cols == ["_row", "_erreurs", "_types_erreur", *names]  # reasons first
     assert [c[0] for c in con.execute("DESCRIBE e").fetchall()] == ["_row", "champ", "type",
                                                                     "message"]
     blank = con.execute("SELECT _erreurs, _types_erreur FROM q WHERE _row = 9").fetchone()
@@ -220,5 +220,36 @@ def test_view_over_read_csv_gives_the_tables_of_a_loaded_table() -> None:
     assert rows_read == 9 and 0 < quarantined < 9 and len(valid) == 9 - quarantined
     assert {r[0] for r in quarantine} == {r[0] for r in errors if r[0] > 1}
     lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    for row in quarantine:  # raw cells of the file line `_row`, then the French messages
-        assert list(row[1:-2]) == lines[row[0] - 1] and row[-2] and row[-1]
+    for row in quarantine:  # `_row`, the French messages, then the raw cells of that line
+        assert list(row[3:]) == lines[row[0] - 1] and row[1] and row[2]
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["one-scan", "cross-row-checks"])
+def test_erreurs_name_each_field_in_french_typography(with_key: bool) -> None:
+    from pipelines.validate.messages import row_errors
+
+    schema: dict = {"fields": [
+        {"name": "code_insee", "type": "string", "constraints": {"required": True}},
+        {"name": "siret", "type": "string", "x-camp-check": "siret"},
+        {"name": "n", "type": "integer"},
+    ]}
+    if with_key:
+        schema["primaryKey"] = ["n"]
+    con = duckdb.connect()
+    load_text(con, "src", "code_insee,siret,n\n,123,1\n69123,88138151100016,x\n,,1\n,,\n")
+    validate_table(con, "src", schema, valid="v", quarantine="q", errors="e")
+    rows = dict(con.execute("SELECT _row, _erreurs FROM q").fetchall())
+    cells = {
+        2: "code_insee\u202f: valeur obligatoire manquante\u202f; "
+           "siret\u202f: numéro SIRET invalide : 14 chiffres attendus, 3 trouvés",
+        3: "n\u202f: « x » : nombre entier attendu",
+    }
+    for row, text in cells.items():
+        assert rows[row] == text if not with_key else rows[row].startswith(text)
+    if with_key:  # cross-row errors come after the cell errors, named the same way
+        assert rows[3].endswith("\u202f; n\u202f: clé primaire (n) vide")
+    assert rows[5].startswith("Ligne vide")  # a row-level error names no field
+    # the Python twin gives the same text from the errors table
+    for row, text in rows.items():
+        found = con.execute("SELECT champ, message FROM e WHERE _row = ?", [row]).fetchall()
+        assert text == row_errors(found)

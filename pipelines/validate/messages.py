@@ -87,3 +87,26 @@ def constraint_message(name: str, constraint: Any, value: str) -> str:
 def enum_text(values: list[Any], limit: int = 8) -> str:
     shown = ", ".join(str(v) for v in values[:limit])
     return shown + (f" (et {len(values) - limit} autres)" if len(values) > limit else "")
+
+
+# A quarantined row's `_erreurs`: each error after the field it is about, French typography
+# (narrow no-break space before « : » and « ; », as `pipelines.french` does).
+FIELD_SEP = "\u202f: "
+ERROR_SEP = "\u202f; "
+
+
+def after_field(champ: str, message: str) -> str:
+    """« code_insee : valeur obligatoire manquante »; a row-level error (no field) as it is.
+
+    The message's first letter is lowered after the colon unless it starts an acronym
+    (« SIRET … », « JSON … »)."""
+    if not champ:
+        return message
+    if len(message) > 1 and message[1] != message[1].upper():
+        message = message[0].lower() + message[1:]
+    return f"{champ}{FIELD_SEP}{message}"
+
+
+def row_errors(errors: list[tuple[str, str]]) -> str:
+    """The `_erreurs` text of a row from its (champ, message) errors, in order."""
+    return ERROR_SEP.join(after_field(champ, message) for champ, message in errors)
