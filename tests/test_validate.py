@@ -253,3 +253,36 @@ def test_erreurs_name_each_field_in_french_typography(with_key: bool) -> None:
     for row, text in rows.items():
         found = con.execute("SELECT champ, message FROM e WHERE _row = ?", [row]).fetchall()
         assert text == row_errors(found)
+
+
+CONSTRAINED = [
+    ({"type": "string", "constraints": {"minLength": 3}}, "minLength", "ab"),
+    ({"type": "string", "constraints": {"maxLength": 2}}, "maxLength", "abc"),
+    ({"type": "string", "constraints": {"pattern": "[A-Z]{2}"}}, "pattern", "a1"),
+    ({"type": "string", "constraints": {"enum": ["x", "y"]}}, "enum", "z"),
+    ({"type": "integer", "constraints": {"minimum": 1}}, "minimum", "0"),
+    ({"type": "integer", "constraints": {"maximum": 9}}, "maximum", "10"),
+]
+
+
+@pytest.mark.parametrize(("field", "rule", "value"), CONSTRAINED, ids=[c[1] for c in CONSTRAINED])
+def test_one_vocabulary_for_sql_python_and_json_schema(field: dict, rule: str, value: str) -> None:
+    """The checking scan (SQL), the distinct-value path (Python) and the JSON Schema reader
+    say a broken rule in the same words."""
+    from jsonschema import Draft202012Validator
+
+    from pipelines.read.jsonschema_fr import french_errors
+    from pipelines.validate.messages import constraint_message
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src AS SELECT 2 AS _row, ? AS v", [value])
+    validate_table(con, "src", {"fields": [{"name": "v", **field}]}, valid="ok",
+                   quarantine="q", errors="e")
+    (sql_message,) = con.execute("SELECT message FROM e").fetchone()
+    constraint = field["constraints"][rule]
+    assert sql_message == constraint_message(rule, constraint, value)
+    json_type = "string" if field["type"] == "string" else "integer"
+    instance = value if json_type == "string" else int(value)
+    schema = {"type": json_type, rule: constraint}
+    (error,) = french_errors(Draft202012Validator(schema).iter_errors(instance))
+    assert error["message"] == sql_message
