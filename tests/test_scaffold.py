@@ -74,7 +74,8 @@ def test_existing_descriptor_is_not_overwritten(tmp_path: Path):
     [
         ("siret", ["88138151100016", "77925023200039"], "string", "siret"),
         ("siret", ["88138151100017", "77925023200030"], "integer", None),  # bad Luhn keys
-        ("dep", ["2A004", "2B033", "20000"], "string", "code_insee"),
+        ("dep", ["2A004", "2B033", "20004"], "string", None),  # 20: no longer a department
+        ("dep", ["2A004", "2B033", "97411"], "string", "code_insee"),
         ("code", ["01000", "02100"], "string", None),  # leading zero: a code, not a number
         ("cp", ["69001", "75012"], "string", "code_postal"),
         ("montant", ["10.5", "3"], "number", None),

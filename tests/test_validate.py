@@ -112,7 +112,7 @@ def test_rows_conserved_and_tables_shaped() -> None:
     assert [c[0] for c in v_cols] == [*names, "_row"]
     assert [c[1] for c in v_cols[:-1]] == [duckdb_type(f) for f in schema["fields"]]
     q_cols = [c[0] for c in con.execute("DESCRIBE q").fetchall()]
-    assert q_cols == ["_row", *names, "_erreurs", "_types_erreur"]
+    assert q_cols == ["_row", "_erreurs", "_types_erreur", *names]  # reasons first
     assert [c[0] for c in con.execute("DESCRIBE e").fetchall()] == ["_row", "champ", "type",
                                                                     "message"]
     blank = con.execute("SELECT _erreurs, _types_erreur FROM q WHERE _row = 9").fetchone()
@@ -220,5 +220,69 @@ def test_view_over_read_csv_gives_the_tables_of_a_loaded_table() -> None:
     assert rows_read == 9 and 0 < quarantined < 9 and len(valid) == 9 - quarantined
     assert {r[0] for r in quarantine} == {r[0] for r in errors if r[0] > 1}
     lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    for row in quarantine:  # raw cells of the file line `_row`, then the French messages
-        assert list(row[1:-2]) == lines[row[0] - 1] and row[-2] and row[-1]
+    for row in quarantine:  # `_row`, the French messages, then the raw cells of that line
+        assert list(row[3:]) == lines[row[0] - 1] and row[1] and row[2]
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["one-scan", "cross-row-checks"])
+def test_erreurs_name_each_field_in_french_typography(with_key: bool) -> None:
+    from pipelines.validate.messages import row_errors
+
+    schema: dict = {"fields": [
+        {"name": "code_insee", "type": "string", "constraints": {"required": True}},
+        {"name": "siret", "type": "string", "x-camp-check": "siret"},
+        {"name": "n", "type": "integer"},
+    ]}
+    if with_key:
+        schema["primaryKey"] = ["n"]
+    con = duckdb.connect()
+    load_text(con, "src", "code_insee,siret,n\n,123,1\n69123,88138151100016,x\n,,1\n,,\n")
+    validate_table(con, "src", schema, valid="v", quarantine="q", errors="e")
+    rows = dict(con.execute("SELECT _row, _erreurs FROM q").fetchall())
+    cells = {
+        2: "code_insee\u202f: valeur obligatoire manquante\u202f; "
+           "siret\u202f: numéro SIRET invalide : 14 chiffres attendus, 3 trouvés",
+        3: "n\u202f: « x » : nombre entier attendu",
+    }
+    for row, text in cells.items():
+        assert rows[row] == text if not with_key else rows[row].startswith(text)
+    if with_key:  # cross-row errors come after the cell errors, named the same way
+        assert rows[3].endswith("\u202f; n\u202f: clé primaire (n) vide")
+    assert rows[5].startswith("Ligne vide")  # a row-level error names no field
+    # the Python twin gives the same text from the errors table
+    for row, text in rows.items():
+        found = con.execute("SELECT champ, message FROM e WHERE _row = ?", [row]).fetchall()
+        assert text == row_errors(found)
+
+
+CONSTRAINED = [
+    ({"type": "string", "constraints": {"minLength": 3}}, "minLength", "ab"),
+    ({"type": "string", "constraints": {"maxLength": 2}}, "maxLength", "abc"),
+    ({"type": "string", "constraints": {"pattern": "[A-Z]{2}"}}, "pattern", "a1"),
+    ({"type": "string", "constraints": {"enum": ["x", "y"]}}, "enum", "z"),
+    ({"type": "integer", "constraints": {"minimum": 1}}, "minimum", "0"),
+    ({"type": "integer", "constraints": {"maximum": 9}}, "maximum", "10"),
+]
+
+
+@pytest.mark.parametrize(("field", "rule", "value"), CONSTRAINED, ids=[c[1] for c in CONSTRAINED])
+def test_one_vocabulary_for_sql_python_and_json_schema(field: dict, rule: str, value: str) -> None:
+    """The checking scan (SQL), the distinct-value path (Python) and the JSON Schema reader
+    say a broken rule in the same words."""
+    from jsonschema import Draft202012Validator
+
+    from pipelines.read.jsonschema_fr import french_errors
+    from pipelines.validate.messages import constraint_message
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src AS SELECT 2 AS _row, ? AS v", [value])
+    validate_table(con, "src", {"fields": [{"name": "v", **field}]}, valid="ok",
+                   quarantine="q", errors="e")
+    (sql_message,) = con.execute("SELECT message FROM e").fetchone()
+    constraint = field["constraints"][rule]
+    assert sql_message == constraint_message(rule, constraint, value)
+    json_type = "string" if field["type"] == "string" else "integer"
+    instance = value if json_type == "string" else int(value)
+    schema = {"type": json_type, rule: constraint}
+    (error,) = french_errors(Draft202012Validator(schema).iter_errors(instance))
+    assert error["message"] == sql_message

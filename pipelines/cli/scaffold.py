@@ -2,8 +2,9 @@
 
 The file is read with the project's own readers (`read_resource`: encoding, delimiter,
 decimal commas, French dates and coordinates are detected and normalised there), then each
-column's type is inferred from its values, with the French formats csv-detective knows:
-SIRET / SIREN (Luhn checksum), INSEE commune code, postcode, latitude / longitude. The
+column's type is inferred from its values, with the French formats of `validate.formats`
+(the very definitions `x-camp-check` validates with): SIRET / SIREN (Luhn checksum), INSEE
+commune code, postcode, CPV code; and latitude / longitude. The
 descriptor names what it guessed in YAML comments and leaves `À compléter` wherever only a
 person can say (titles, descriptions, licence), so it loads as it is and reads the file.
 """
@@ -24,6 +25,7 @@ import polars as pl
 import yaml
 
 from ..read import READERS, read_resource
+from ..validate.formats import CODE_INSEE, CODE_POSTAL, CPV, SIREN, SIRET, Format, luhn_sum
 
 TODO = "À compléter"
 SAMPLE_ROWS = 20_000
@@ -32,7 +34,6 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _BOOLEANS = {
     ("true", "false"): (["true", "True", "TRUE"], ["false", "False", "FALSE"]),
     ("oui", "non"): (["oui", "Oui", "OUI"], ["non", "Non", "NON"]),
@@ -41,11 +42,7 @@ _BOOLEANS = {
 
 def luhn(digits: str) -> bool:
     """The Luhn checksum SIREN and SIRET numbers carry."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
+    return luhn_sum(digits) % 10 == 0
 
 
 def _share(values: list[str], test: Callable[[str], bool]) -> float:
@@ -67,47 +64,29 @@ class Guess:
     axis: str | None = None  # latitude / longitude
 
 
-def _is_siret(v: str) -> bool:
-    return len(v) == 14 and v.isdigit() and luhn(v)
-
-
-def _is_siren(v: str) -> bool:
-    return len(v) == 9 and v.isdigit() and luhn(v)
+def _format_field(name: str, fmt: Format) -> Guess:
+    # the check verifies the shape too: a `pattern` constraint beside it would report
+    # every malformed value twice
+    return Guess({"name": name, "type": "string", "x-camp-check": fmt.name}, fmt.label)
 
 
 def _code_guess(name: str, values: list[str]) -> Guess | None:
-    """French identifiers, recognised by value shape and, where ambiguous, by column name."""
-    if _share(values, _is_siret) >= 0.9:
-        field = {"type": "string", "constraints": {"pattern": r"^\d{14}$"}, "x-camp-check": "siret"}
-        return Guess({"name": name, **field}, "SIRET (14 chiffres, clé de Luhn)")
-    if _share(values, _is_siren) >= 0.9 and _hint(name, "siren"):
-        return Guess(
-            {"name": name, "type": "string", "constraints": {"pattern": r"^\d{9}$"}},
-            "SIREN (9 chiffres, clé de Luhn)",
-        )
-    if _share(values, _INSEE.match) == 1.0:
-        postal = _hint(name, "postal", "cp", "codepos")
-        insee = _hint(name, "insee", "commune", "depcom", "cog", "citycode")
-        if insee or (not postal and any(v[:2] in ("2A", "2B") for v in values)):
-            return Guess(
-                {
-                    "name": name,
-                    "type": "string",
-                    "x-camp-check": "code_insee",
-                    "constraints": {"pattern": r"^(\d{5}|2[AB]\d{3})$"},
-                },
-                "code INSEE de commune (5 caractères, 2A/2B pour la Corse)",
-            )
-        if postal:
-            return Guess(
-                {
-                    "name": name,
-                    "type": "string",
-                    "x-camp-check": "code_postal",
-                    "constraints": {"pattern": r"^\d{5}$"},
-                },
-                "code postal (5 chiffres)",
-            )
+    """French identifiers (`validate.formats`), recognised by value and, where the shape is
+    ambiguous, by column name."""
+    if _share(values, SIRET.matches) >= 0.9:
+        return _format_field(name, SIRET)
+    if _share(values, SIREN.matches) >= 0.9 and _hint(name, *SIREN.hints):
+        return _format_field(name, SIREN)
+    if _share(values, CPV.matches) == 1.0 and _hint(name, *CPV.hints):
+        return _format_field(name, CPV)
+    postal = _hint(name, *CODE_POSTAL.hints)
+    insee = _hint(name, *CODE_INSEE.hints)
+    if _share(values, CODE_INSEE.matches) == 1.0:
+        corsica = any(v[:2] in ("2A", "2B") for v in values)
+        if insee or (not postal and corsica):
+            return _format_field(name, CODE_INSEE)
+    if postal and _share(values, CODE_POSTAL.matches) == 1.0:
+        return _format_field(name, CODE_POSTAL)
     return None
 
 
@@ -138,10 +117,11 @@ def guess_field(name: str, column: pl.Series, rows: int) -> Guess:
     values = [v.strip() for v in column.to_list() if v is not None and v.strip() != ""]
     if not values:
         return Guess({"name": name, "type": "string"}, "colonne vide dans l'échantillon")
-    for special in (_code_guess, _coordinate_guess):
-        guess = special(name, values)
-        if guess:
-            return guess
+    # French codes on the cells as written: the check will see " 69123", not "69123"
+    guess = _code_guess(name, [v for v in column.to_list() if v is not None and v.strip()])
+    guess = guess or _coordinate_guess(name, values)
+    if guess:
+        return guess
     distinct = set(values)
     lowered = {v.lower() for v in distinct}
     for words, (true_values, false_values) in _BOOLEANS.items():

@@ -2,7 +2,8 @@
 
 `jsonschema` speaks English and names its keywords; a participant reading a rejected row in
 Datasette needs to know, in French, where in the record the problem is, which rule of the
-official schema it breaks and what was found. Each error becomes
+official schema it breaks and what was found, in the same words as the Table Schema checks
+(`validate.messages`, the one vocabulary). Each error becomes
 `{"chemin": JSON Pointer, "regle": keyword, "message": French text}`.
 """
 
@@ -14,46 +15,61 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
+from ..validate import messages
+
+# JSON Schema types as the Table Schema field types whose French wording they share
+_AS_FIELD = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean", "trueValues": ["true"], "falseValues": ["false"]},
+    "array": {"type": "array"},
+    "object": {"type": "object"},
+    "null": {"type": "null"},
+}
+
 
 def _found(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "…"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return messages.quoted(text)
 
 
 def _pointer(parts: Iterable[Any]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
+def _expected_type(expected: Any) -> str:
+    kinds = expected if isinstance(expected, list) else [expected]
+    return " ou ".join(messages.expected(_AS_FIELD.get(k, {"type": k})) for k in kinds)
+
+
 def french_message(error: ValidationError) -> str:
-    """One error in French: what the rule expects and what was found."""
+    """One error in French, in the words of `validate.messages`: what the rule expects and
+    what was found."""
     rule, expected, found = error.validator, error.validator_value, _found(error.instance)
     if rule == "required":
         missing = [name for name in expected if name not in (error.instance or {})]
-        return f"propriété(s) obligatoire(s) absente(s) : {', '.join(missing)}"
+        return messages.missing_properties(missing)
     if rule == "additionalProperties":
         extra = sorted(set(error.instance or {}) - set(error.schema.get("properties", {})))
-        return f"propriété(s) non prévue(s) par le schéma : {', '.join(extra)}"
-    if rule == "type":
-        return f"type attendu : {expected}, trouvé : {found}"
+        return messages.extra_properties(extra)
+    if rule == "type":  # as JSON: the string "5" and the number 5 must read differently
+        shown = messages.quoted(json.dumps(error.instance, ensure_ascii=False))
+        return f"{shown} : {_expected_type(expected)}"
     if rule == "enum":
-        choices = " | ".join(str(v) for v in expected)
-        return f"valeur hors de la liste autorisée ({choices}), trouvé : {found}"
+        return messages.enum_message(found, list(expected))
     if rule == "pattern":
-        return f"format attendu (motif {expected}), trouvé : {found}"
-    if rule in ("minimum", "exclusiveMinimum"):
-        return f"valeur minimale {expected}, trouvé : {found}"
-    if rule in ("maximum", "exclusiveMaximum"):
-        return f"valeur maximale {expected}, trouvé : {found}"
-    if rule == "maxLength":
-        return f"au plus {expected} caractères, trouvé : {len(str(error.instance))} caractères"
-    if rule == "minLength":
-        return f"au moins {expected} caractère(s), trouvé : {found}"
+        return messages.pattern_message(found, expected)
+    if rule in messages.BOUND_WORDS:
+        return messages.bound_message(found, rule, expected)
+    if rule in messages.LENGTH_WORDS:
+        return messages.length_message(found, rule, expected, len(str(error.instance)))
     if rule == "minItems":
-        return f"au moins {expected} élément(s) attendu(s), trouvé : {found}"
+        return messages.min_items_message(found, expected)
     if rule == "uniqueItems":
-        return "éléments en double dans la liste"
+        return messages.UNIQUE_ITEMS
     if rule in ("anyOf", "oneOf"):
-        return f"ne correspond à aucune des formes prévues ({rule}), trouvé : {found}"
+        return messages.no_shape_message(found, rule)
     return f"règle « {rule} » non respectée ({error.message})"
 
 

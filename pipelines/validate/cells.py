@@ -17,7 +17,17 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from . import datefmt
-from .messages import enum_text, expected
+from .messages import (
+    FOUND,
+    LENGTH,
+    REQUIRED,
+    bound_message,
+    enum_message,
+    in_sql,
+    length_message,
+    pattern_message,
+    type_message,
+)
 from .sql import in_list, lit, shown
 from .types import duckdb_type
 
@@ -159,24 +169,20 @@ def constraint_checks(field: dict[str, Any], regex_ok: bool = True) -> list[Chec
     kind = field.get("type", "any")
     checks: list[Check] = []
     if constraints.get("required"):
-        checks.append(Check("§m", "constraint-error", lit("Valeur obligatoire manquante")))
+        checks.append(Check("§m", "constraint-error", in_sql(REQUIRED)))
     if kind == "string":
-        for name, op, word in (("minLength", "<", "au moins"), ("maxLength", ">", "au plus")):
+        for name, op in (("minLength", "<"), ("maxLength", ">")):
             if name in constraints:
                 n = int(constraints[name])
-                checks.append(Check(
-                    f"length(§t) {op} {n}",
-                    "constraint-error",
-                    f"{shown('§r')} || ' : {word} {n} caractères attendus, ' "
-                    f"|| length(§t) || ' trouvés'",
-                ))
+                message = length_message(FOUND, name, n, LENGTH)
+                checks.append(Check(f"length(§t) {op} {n}", "constraint-error",
+                                    in_sql(message, found=shown("§r"), length="length(§t)")))
         if "pattern" in constraints:
             pattern = "^(?:^" + constraints["pattern"] + "$)"
             checks.append(Check(
                 f"NOT regexp_matches(§t, {lit(pattern)})",
                 "constraint-error",
-                f"{shown('§r')} || "
-                + lit(" ne respecte pas le format attendu (motif " + constraints["pattern"] + ")"),
+                in_sql(pattern_message(FOUND, constraints["pattern"]), found=shown("§r")),
             ))
     needs_reader = kind != "string" and {"enum", *BOUNDS} & constraints.keys()
     reader = _reader(field) if needs_reader else None
@@ -187,14 +193,8 @@ def constraint_checks(field: dict[str, Any], regex_ok: bool = True) -> list[Chec
             values = [v if isinstance(v, str) else None for v in constraints["enum"]]
         literals = [sql_value(v) for v in values if v is not None]
         cond = f"NOT (§t IN ({', '.join(literals)}))" if literals else "§t IS NOT NULL"
-        text = " ne fait pas partie des valeurs autorisées : " + enum_text(constraints["enum"])
-        checks.append(Check(cond, "constraint-error", f"{shown('§r')} || {lit(text)}"))
-    words = {
-        "minimum": "valeur minimale autorisée",
-        "maximum": "valeur maximale autorisée",
-        "exclusiveMinimum": "valeur strictement supérieure à",
-        "exclusiveMaximum": "valeur strictement inférieure à",
-    }
+        message = in_sql(enum_message(FOUND, constraints["enum"]), found=shown("§r"))
+        checks.append(Check(cond, "constraint-error", message))
     for name, op in BOUNDS.items():
         if name in constraints and reader and kind in ("integer", "number", "date", "datetime",
                                                       "year"):
@@ -204,8 +204,8 @@ def constraint_checks(field: dict[str, Any], regex_ok: bool = True) -> list[Chec
             cond = f"§t {op} {sql_value(bound)}"
             if kind == "number":
                 cond = f"(isnan(§t) OR {cond})"
-            text = f" : {words[name]} {constraints[name]}"
-            checks.append(Check(cond, "constraint-error", f"{shown('§r')} || {lit(text)}"))
+            message = bound_message(FOUND, name, constraints[name])
+            checks.append(Check(cond, "constraint-error", in_sql(message, found=shown("§r"))))
     return checks
 
 
@@ -215,10 +215,10 @@ def compile_field(field: dict[str, Any], regex_supported: bool = True) -> FieldP
     plan = FieldPlan(name=field["name"], field=field, typed=typed)
     if typed is None:
         if field.get("constraints", {}).get("required"):
-            plan.checks.append(Check("§m", "constraint-error", lit("Valeur obligatoire manquante")))
+            plan.checks.append(Check("§m", "constraint-error", in_sql(REQUIRED)))
         return plan
     if typed != "§r":  # a plain string is its own typed value: no type error possible
-        type_message = f"{shown('§r')} || {lit(' : ' + expected(field))}"
-        plan.checks.append(Check("NOT §m AND §t IS NULL", "type-error", type_message))
+        message = in_sql(type_message(FOUND, field), found=shown("§r"))
+        plan.checks.append(Check("NOT §m AND §t IS NULL", "type-error", message))
     plan.checks.extend(constraint_checks(field))
     return plan

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from .messages import constraint_message, expected, quoted
+from .messages import constraint_message, quoted, type_message
 from .sql import ident
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def read_distinct(values: list[str], field: dict[str, Any]) -> pl.DataFrame:
         found = []
         for name in notes or {}:
             if name == "type":
-                message = f"{quoted(value)} : {expected(field)}"
+                message = type_message(quoted(value), field)
                 found.append({"champ": field["name"], "type": "type-error", "message": message})
             else:
                 message = constraint_message(name, constraints.get(name), value)

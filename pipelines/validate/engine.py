@@ -19,6 +19,7 @@ from .cells import Check, FieldPlan, compile_field
 from .distinct import register_distinct
 from .header import match_columns
 from .integrity import foreign_key_errors, primary_key_errors, unique_errors
+from .messages import ERROR_SEP, FIELD_SEP
 from .report import ValidationReport
 from .sql import ident, in_list, lit
 from .types import missing_values
@@ -28,8 +29,6 @@ COMMUNES = "communes.communes"
 READER_NOTES = ("_missing_cells", "_extra_cells")
 # an error is its message after one character whose code point numbers (field, type)
 MESSAGE = "substr({}, 2)"
-ERREURS = (f"CASE WHEN len(_errs) = 1 THEN {MESSAGE.format('_errs[1]')} ELSE array_to_string("
-           f"list_transform(_errs, lambda e: {MESSAGE.format('e')}), ' ; ') END")
 TYPES_ERREUR = "array_to_string(list_sort(list_distinct({})), ', ')"  # of a list of types
 HEADER_TYPES = ("missing-label", "extra-label", "incorrect-label", "duplicate-label")
 
@@ -109,6 +108,23 @@ class _Run:
         fields = ", ".join(lit(f) for f, _ in self.codes) or "''"
         kinds = ", ".join(lit(k) for _, k in self.codes) or "''"
         return f"[{fields}][unicode({error})]", f"[{kinds}][unicode({error})]"
+
+    def erreurs(self) -> str:
+        """SQL of a failing row's `_erreurs`: each message after its field (`_errs` codes it),
+        its first letter lowered unless an acronym: `messages.row_errors` in SQL."""
+        prefixes = ", ".join(lit(f + FIELD_SEP if f else "") for f, _ in self.codes) or "''"
+
+        def one(e: str) -> str:
+            lowered = (f"CASE WHEN unicode({e}) IN ({self._field_codes()}) AND substr({e}, 3, 1) "
+                       f"<> upper(substr({e}, 3, 1)) THEN lower(substr({e}, 2, 1)) || "
+                       f"substr({e}, 3) ELSE {MESSAGE.format(e)} END")
+            return f"[{prefixes}][unicode({e})] || {lowered}"
+
+        return (f"CASE WHEN len(_errs) = 1 THEN {one('_errs[1]')} ELSE array_to_string("
+                f"list_transform(_errs, lambda e: {one('e')}), {lit(ERROR_SEP)}) END")
+
+    def _field_codes(self) -> str:
+        return ", ".join(str(i + 1) for i, (f, _) in enumerate(self.codes) if f) or "0"
 
     def types_erreur(self) -> str:
         """SQL of a failing row's distinct error types, sorted and joined (most rows have
@@ -340,16 +356,16 @@ def run_validation(
                 for n in names
             )
             con.execute(
-                f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT s._row, {raw_cols}, "
-                f"b._erreurs, b._types_erreur FROM {ident(source)} AS s "
+                f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT s._row, b._erreurs, "
+                f"b._types_erreur, {raw_cols} FROM {ident(source)} AS s "
                 f"JOIN {ident(bad)} AS b USING (_row) ORDER BY s._row"
             )
         else:  # the failing rows carry their raw cells: no second read of the source
             raw_cols = ", ".join(f"_raw[{i + 1}] AS {ident(n)}" for i, n in enumerate(names))
             con.execute(
-                f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT _row, {raw_cols}, "
-                f"{ERREURS} AS _erreurs, {run.types_erreur()} AS _types_erreur "
-                f"FROM {ident(checked)} WHERE len(_errs) > 0 ORDER BY _row"
+                f"CREATE OR REPLACE TABLE {ident(quarantine)} AS SELECT _row, "
+                f"{run.erreurs()} AS _erreurs, {run.types_erreur()} AS _types_erreur, "
+                f"{raw_cols} FROM {ident(checked)} WHERE len(_errs) > 0 ORDER BY _row"
             )
             bad = quarantine
             con.execute(f"DELETE FROM {ident(valid)} WHERE len(_errs) > 0")
@@ -374,18 +390,28 @@ def _merge_cross(run: _Run, checked: str, cell_rows: str, cross: list[str]) -> s
     return f"SELECT _row, champ, type, message, _n FROM {ident(found)}"
 
 
+def _after_field(champ: str, message: str) -> str:
+    """SQL of `messages.after_field` on two columns (cross-row errors, a few rows)."""
+    lowered = (f"CASE WHEN substr({message}, 2, 1) <> upper(substr({message}, 2, 1)) "
+               f"THEN lower(substr({message}, 1, 1)) || substr({message}, 2) ELSE {message} END")
+    return (f"CASE WHEN coalesce({champ}, '') = '' THEN {message} "
+            f"ELSE {champ} || {lit(FIELD_SEP)} || {lowered} END")
+
+
 def _bad_rows(run: _Run, checked: str, bad: str) -> None:
     """Create `bad`: one row per failing `_row`, its messages and error types (cross-row
     errors, stored in `found` with `_n` = 1000, come after the cell errors)."""
     _, kind = run.decoded("e")
     per_row = (
-        f"SELECT 0 AS k, _row, {ERREURS} AS _erreurs, list_transform(_errs, lambda e: {kind}) "
+        f"SELECT 0 AS k, _row, {run.erreurs()} AS _erreurs, "
+        f"list_transform(_errs, lambda e: {kind}) "
         f"AS types FROM {ident(checked)} WHERE len(_errs) > 0"
     )
     per_row = (
-        f"SELECT _row, string_agg(_erreurs, ' ; ' ORDER BY k) AS _erreurs, "
+        f"SELECT _row, string_agg(_erreurs, {lit(ERROR_SEP)} ORDER BY k) AS _erreurs, "
         f"flatten(list(types)) AS types FROM ({per_row} "
-        f"UNION ALL SELECT 1, _row, message, [type] FROM {ident(run.found)} WHERE _n = 1000"
+        f"UNION ALL SELECT 1, _row, {_after_field('champ', 'message')}, [type] "
+        f"FROM {ident(run.found)} WHERE _n = 1000"
         f") GROUP BY _row"
     )
     run.con.execute(

@@ -2,16 +2,10 @@
 
 Field checks (`x-camp-check: siret | siren | code_insee | code_postal | cpv`) run on the
 raw text of cells that are present and of the right type, and fail with a
-`constraint-error` and a French message. Each has a pure-Python twin (`*_valid`) the
-tests compare the SQL with.
-
-- siret / siren: 14 / 9 digits, Luhn key; La Poste's establishments (SIREN 356000000)
-  use "sum of digits multiple of 5" instead.
-- code_insee: shape `^([013-9]\\d|2[AB1-9])\\d{3}$`; existence in the commune referential
-  when the engine is given its table.
-- code_postal: 5 digits, from 01000 to 98999 (no 00, 96, 99 prefix).
-- cpv: 8 digits, optionally "-" and a check digit (the check digit itself is not verified:
-  its algorithm is not published with the CPV nomenclature).
+`constraint-error` and a French message saying what is wrong. What each format accepts
+is defined once in `formats.py` (the scaffold detects formats with the same
+definitions); `code_insee` is also checked against the commune referential when the
+engine is given its table.
 
 Coordinates: see `FRANCE_BOXES` and `coordinate_check`.
 """
@@ -19,13 +13,12 @@ Coordinates: see `FRANCE_BOXES` and `coordinate_check`.
 from __future__ import annotations
 
 from .cells import Check
-from .sql import lit, shown
+from .formats import CODE_INSEE, CODE_POSTAL, CPV, FORMATS, SIREN, SIRET, luhn_sum
+from .sql import shown
 
-FIELD_CHECKS = ("siret", "siren", "code_insee", "code_postal", "cpv")
-INSEE_RE = r"([013-9][0-9]|2[AB1-9])[0-9]{3}"
-POSTCODE_RE = r"(0[1-9]|[1-8][0-9]|9[0-578])[0-9]{3}"
-CPV_RE = r"[0-9]{8}(-[0-9])?"
-LA_POSTE = "356000000"
+FIELD_CHECKS = tuple(FORMATS)
+__all__ = ["FIELD_CHECKS", "coordinate_check", "field_checks", "in_france", "luhn_sum",
+           "siren_valid", "siret_valid"]
 
 # (name, south, north, west, east) in WGS84 degrees, with ~0.2° margin.
 FRANCE_BOXES: list[tuple[str, float, float, float, float]] = [
@@ -43,55 +36,21 @@ FRANCE_BOXES: list[tuple[str, float, float, float, float]] = [
 ]
 
 
-def luhn_sum(digits: str) -> int:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total
-
-
 def siren_valid(value: str) -> bool:
-    return len(value) == 9 and value.isascii() and value.isdigit() and luhn_sum(value) % 10 == 0
+    return SIREN.matches(value)
 
 
 def siret_valid(value: str) -> bool:
-    if not (len(value) == 14 and value.isascii() and value.isdigit()):
-        return False
-    if value.startswith(LA_POSTE):
-        return sum(int(c) for c in value) % 5 == 0
-    return luhn_sum(value) % 10 == 0
+    return SIRET.matches(value)
 
 
 def in_france(lat: float, lon: float) -> bool:
     return any(s <= lat <= n and w <= lon <= e for _, s, n, w, e in FRANCE_BOXES)
 
 
-def _luhn_sql(raw: str, length: int) -> str:
-    terms = []
-    for i in range(1, length + 1):
-        digit = f"(ascii(substr({raw}, {i}, 1)) - 48)"
-        if (length - i) % 2 == 1:
-            terms.append(f"[0, 2, 4, 6, 8, 1, 3, 5, 7, 9][{digit} + 1]")
-        else:
-            terms.append(digit)
-    return "(" + " + ".join(terms) + ")"
-
-
-def _digit_sum_sql(raw: str, length: int) -> str:
-    terms = [f"(ascii(substr({raw}, {i}, 1)) - 48)" for i in range(1, length + 1)]
-    return "(" + " + ".join(terms) + ")"
-
-
 def _number_check(raw: str, label: str, length: int) -> list[Check]:
-    shape = f"regexp_full_match({raw}, '[0-9]{{{length}}}')"
+    number = SIRET if length == 14 else SIREN
     digits_only = f"regexp_full_match({raw}, '[0-9]*')"
-    key = f"{_luhn_sql(raw, length)} % 10 <> 0"
-    if length == 14:
-        key = (
-            f"CASE WHEN starts_with({raw}, '{LA_POSTE}') THEN {_digit_sum_sql(raw, 14)} % 5 <> 0 "
-            f"ELSE {key} END"
-        )
     message = (
         f"CASE WHEN NOT {digits_only} "
         f"THEN 'Numéro {label} invalide : {length} chiffres attendus, ' "
@@ -101,7 +60,7 @@ def _number_check(raw: str, label: str, length: int) -> list[Check]:
         f"ELSE 'Numéro {label} invalide : la clé de contrôle (algorithme de Luhn) ne "
         f"correspond pas, vérifiez les chiffres' END"
     )
-    return [Check(f"(NOT {shape} OR {key})", "constraint-error", message)]
+    return [Check(number.sql_invalid(raw), "constraint-error", message)]
 
 
 def field_checks(kind: str, raw: str, communes_key: str | None = None) -> list[Check]:
@@ -116,28 +75,28 @@ def field_checks(kind: str, raw: str, communes_key: str | None = None) -> list[C
         return _number_check(raw, "SIREN", 9)
     if kind == "code_insee":
         checks = [Check(
-            f"NOT regexp_full_match({raw}, {lit(INSEE_RE)})",
+            CODE_INSEE.sql_shape_invalid(raw),
             "constraint-error",
-            f"'Code INSEE invalide : 5 caractères attendus (ex. 69123, 2A004), ' || {shown(raw)} "
-            f"|| ' trouvé'",
+            f"'Code INSEE invalide : 5 caractères attendus (ex. 69123, 2A004, 97411), ' "
+            f"|| {shown(raw)} || ' trouvé'",
         )]
         if communes_key:
             checks.append(Check(
-                f"regexp_full_match({raw}, {lit(INSEE_RE)}) AND {communes_key} IS NULL",
+                f"NOT {CODE_INSEE.sql_shape_invalid(raw)} AND {communes_key} IS NULL",
                 "constraint-error",
                 f"'Code INSEE ' || {shown(raw)} || ' inconnu du Code officiel géographique'",
             ))
         return checks
     if kind == "code_postal":
         return [Check(
-            f"NOT regexp_full_match({raw}, {lit(POSTCODE_RE)})",
+            CODE_POSTAL.sql_shape_invalid(raw),
             "constraint-error",
             f"'Code postal invalide : 5 chiffres attendus (01000 à 98999), ' || {shown(raw)} "
             f"|| ' trouvé'",
         )]
     if kind == "cpv":
         return [Check(
-            f"NOT regexp_full_match({raw}, {lit(CPV_RE)})",
+            CPV.sql_invalid(raw),
             "constraint-error",
             f"'Code CPV invalide : 8 chiffres attendus, éventuellement suivis d''un tiret et "
             f"d''un chiffre de contrôle (ex. 45210000-2), ' || {shown(raw)} || ' trouvé'",
