@@ -226,6 +226,7 @@ def load_dataset(path: Path, root: Path | None = None) -> Dataset:
         schedule=extension.get("schedule"),
         max_age_hours=extension.get("max_age_hours"),
         homepage=descriptor.get("homepage"),
+        attribution=" ".join(str(extension.get("attribution") or "").split()) or None,
         descriptor=descriptor,
     )
 
