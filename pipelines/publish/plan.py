@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from ..catalog.meta_tables import meta_schema, meta_table_names
 from ..catalog.model import Dataset, Mart, table_name
 
 # French descriptions of the columns the pipeline adds to every layer.
@@ -221,12 +222,14 @@ def mart_table(mart: Mart, datasets: list[Dataset] | None = None) -> TablePlan:
 
 
 def meta_tables(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
-    """Every `meta_*` table of the warehouse, documented by its DuckDB comments if any."""
+    """Every `meta_*` table of the warehouse, documented by its DuckDB comments (written from
+    its Table Schema, which also gives the published fields when the catalogue has one)."""
     rows = con.execute(
         "SELECT table_name, coalesce(comment, '') FROM duckdb_tables() "
         "WHERE schema_name = 'main' AND table_name LIKE 'meta\\_%' ESCAPE '\\' "
         "ORDER BY table_name"
     ).fetchall()
+    described = set(meta_table_names())
     plans = []
     for name, comment in rows:
         columns = dict(
@@ -243,6 +246,7 @@ def meta_tables(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
                 title=comment.split(".")[0] if comment else name,
                 description=comment or "Table de suivi du pipeline (statut, qualité).",
                 columns={k: v for k, v in columns.items() if v},
+                fields=tuple(meta_schema(name)["fields"]) if name in described else (),
             )
         )
     return plans
