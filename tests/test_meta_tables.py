@@ -55,3 +55,21 @@ def test_the_table_and_its_comments_derive_from_the_schema(table: str) -> None:
 def test_the_states_the_status_computes_are_the_ones_the_schema_allows() -> None:
     etat = next(f for f in meta_schema(STATUS_TABLE)["fields"] if f["name"] == "etat")
     assert sorted(etat["constraints"]["enum"]) == sorted(status._ORDER)
+
+
+def test_the_publication_reads_the_status_the_pipeline_computed() -> None:
+    """One computation: `ops.status` writes the table, `publish.plan` only reads it (publish
+    may not import ops), through the same described table and columns."""
+    from pipelines.publish import plan
+
+    assert plan.STATUS_TABLE == STATUS_TABLE
+    described = {f["name"] for f in meta_schema(STATUS_TABLE)["fields"]}
+    assert set(plan._STATUS_COLUMNS) <= described
+    rows = [
+        {"jeu_de_donnees": "decp", "etat": status.FRESH, "explication": "Tout va bien."},
+        {"jeu_de_donnees": "bodacc", "etat": status.FAILED, "explication": "Source en panne."},
+    ]
+    with duckdb.connect() as con:
+        status.write_status(con, rows)
+        read = plan.dataset_status(con)
+    assert {k: v["etat"] for k, v in read.items()} == {"decp": "à jour", "bodacc": "en échec"}
