@@ -408,3 +408,15 @@ def test_the_attribution_is_in_the_datasette_metadata(validated, catalogue) -> N
     assert star.attribution in html.unescape(database["description_html"])
     decp = database["tables"]["core_decp__marches"]
     assert "Attribution" not in decp["description_html"]  # etalab-2.0 asks for none here
+
+
+def test_a_mart_is_published_with_its_typed_fields(published, catalogue) -> None:
+    _, marts = catalogue
+    _, snapshot = published
+    package = json.loads((snapshot.folder / "downloads" / "datapackage.json").read_text())
+    by_name = {r["path"].removesuffix(".csv"): r for r in package["resources"]}
+    mart = next(m for m in marts if m.table == "mart_decp__marches")
+    fields = {f["name"]: f for f in by_name[mart.table]["schema"]["fields"]}
+    for spec in mart.fields:
+        assert fields[spec["name"]]["type"] == spec["type"]
+        assert fields[spec["name"]]["description"] == spec["description"]
