@@ -35,9 +35,6 @@ KNOWN_ERRORS = {
         (4, "tarif_pmr", "constraint-error"),
     },
 }
-# Synonyms that must not be used as column names: the catalogue says it one way.
-SYNONYMS = {"insee", "code_commune", "postal_code", "cp", "name", "lat", "lon", "lng", "Xlong",
-            "Ylat", "num_siret"}  # fmt: skip
 DUCKDB_TYPES = {
     "string": "VARCHAR",
     "integer": "BIGINT",
@@ -91,29 +88,6 @@ def test_sample_reads_to_exactly_the_schema_columns(resource: Resource) -> None:
 def test_sample_validates_except_documented_errors(resource: Resource, tmp_path: Path) -> None:
     expected = KNOWN_ERRORS.get((resource.dataset, resource.name), set())
     assert frictionless_errors(resource, tmp_path) == expected
-
-
-@pytest.mark.parametrize("resource", resources(), ids=lambda r: r.table("core"))
-def test_shared_concepts_have_one_name(resource: Resource) -> None:
-    names = set(resource.field_names)
-    assert not names & SYNONYMS
-    checks = {f["name"]: f.get("x-camp-check") for f in resource.schema["fields"]}
-    for name in ("code_insee", "siret", "code_postal"):
-        if name in checks:
-            assert checks[name] == name, f"{resource.table('core')}.{name} needs x-camp-check"
-    if resource.map_columns:  # every located table publishes WGS84 latitude / longitude
-        assert resource.map_columns == {"latitude": "latitude", "longitude": "longitude"}
-
-
-@pytest.mark.parametrize("name", DATASETS)
-def test_datasets_credit_their_sources(name: str) -> None:
-    dataset = load_dataset(CATALOG / f"{name}.yaml")
-    assert dataset.licenses and all(s["path"].startswith("http") for s in dataset.sources)
-    if any(lic["name"].startswith("ODbL") for lic in dataset.licenses):
-        assert "ODbL" in dataset.descriptor["x-camp"]["attribution"]
-    located = [r for r in dataset.resources if r.map_columns]
-    for resource in located:  # everything that locates something can reach a commune
-        assert {"code_insee", "stop_desc", "code_postal"} & set(resource.field_names)
 
 
 def _typed(field: dict) -> str:

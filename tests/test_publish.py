@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
 from pathlib import Path
@@ -146,13 +147,60 @@ def test_downloads_and_datapackage_describe_the_tables(published, warehouse) -> 
     assert parquet.fetchone() == pytest.approx(expected)
 
 
-def test_the_frictionless_package_validates(published) -> None:
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory: pytest.TempPathFactory, catalogue):
+    """A publication of core tables the real validator filled (the `warehouse` fixture only
+    casts types, so its rows may break the constraints the datapackage now publishes)."""
+    from pipelines.read import read_resource
+    from pipelines.validate import validate_table
+
+    datasets, _ = catalogue
+    chosen = [d for d in datasets if d.name in ("decp", "gtfs_star")]
+    path = tmp_path_factory.mktemp("validated") / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for dataset in chosen:
+            for resource in dataset.resources:
+                options = {"format": resource.format, **resource.read_options}
+                frame = read_resource(resource.sample_path, options).frame  # noqa: F841
+                con.execute("CREATE OR REPLACE TABLE raw_source AS SELECT * FROM frame")
+                validate_table(
+                    con,
+                    "raw_source",
+                    resource.schema,
+                    valid=resource.table("core"),
+                    quarantine=resource.table("quarantine"),
+                    errors=resource.table("errors"),
+                    french_checks=False,
+                )
+            con.execute("DROP TABLE raw_source")
+    return publish_snapshot(path, chosen, [], tmp_path_factory.mktemp("validated_publish"))
+
+
+def test_the_frictionless_package_validates(validated) -> None:
+    """The published CSV files satisfy the Table Schema they are published with."""
     from frictionless import Package
 
-    _, snapshot = published
-    package = Package(str(snapshot.folder / "downloads" / "datapackage.json"))
+    package = Package(str(validated.folder / "downloads" / "datapackage.json"))
     report = package.validate()
-    assert report.valid, report.flatten(["resourceName", "type", "note"])[:5]
+    assert report.valid, report.flatten(["resourceName", "fieldName", "type", "note"])[:5]
+
+
+def test_the_datapackage_publishes_the_catalogue_table_schema(validated, catalogue) -> None:
+    """Constraints and descriptions come from the descriptor, not from DuckDB types."""
+    datasets, _ = catalogue
+    package = json.loads((validated.folder / "downloads" / "datapackage.json").read_text())
+    by_name = {r["path"].removesuffix(".csv"): r for r in package["resources"]}
+    decp = next(d for d in datasets if d.name == "decp").resource("marches")
+    published = {f["name"]: f for f in by_name["core_decp__marches"]["schema"]["fields"]}
+    for spec in decp.schema["fields"]:
+        assert published[spec["name"]]["type"] == spec["type"]
+        assert published[spec["name"]].get("constraints") == spec.get("constraints")
+        assert published[spec["name"]]["description"] == spec["description"]
+        assert not any(k.startswith("x-camp") for k in published[spec["name"]])
+    quarantine = by_name["quarantine_decp__marches"]["schema"]["fields"]
+    assert {f["type"] for f in quarantine if f["name"] != "_row"} == {"string"}
+    star = by_name["core_gtfs_star__arrets"]
+    assert "ODbL" in star["x-camp-attribution"]
 
 
 def test_meta_tables_keep_their_duckdb_comments(published) -> None:
@@ -344,3 +392,31 @@ def test_prefetched_batches_arrive_whole_and_in_order() -> None:
     cursor.execute("SELECT range AS i FROM range(120001)")
     rows = [row for batch in _prefetched(cursor) for row in batch]
     assert rows == [(i,) for i in range(120001)]
+
+
+def test_the_attribution_is_in_the_datasette_metadata(validated, catalogue) -> None:
+    """ODbL asks every derived database to credit its source: the table page and the database
+    page both say it, in French, with the licence."""
+    datasets, _ = catalogue
+    star = next(d for d in datasets if d.name == "gtfs_star")
+    metadata = json.loads((validated.folder / "metadata.json").read_text())
+    database = metadata["databases"]["camp"]
+    table = database["tables"]["core_gtfs_star__arrets"]
+    assert f"Attribution : {star.attribution}" in html.unescape(table["description_html"])
+    assert table["license"] == star.licenses[0]["title"]
+    assert table["source"]
+    assert star.attribution in html.unescape(database["description_html"])
+    decp = database["tables"]["core_decp__marches"]
+    assert "Attribution" not in decp["description_html"]  # etalab-2.0 asks for none here
+
+
+def test_a_mart_is_published_with_its_typed_fields(published, catalogue) -> None:
+    _, marts = catalogue
+    _, snapshot = published
+    package = json.loads((snapshot.folder / "downloads" / "datapackage.json").read_text())
+    by_name = {r["path"].removesuffix(".csv"): r for r in package["resources"]}
+    mart = next(m for m in marts if m.table == "mart_decp__marches")
+    fields = {f["name"]: f for f in by_name[mart.table]["schema"]["fields"]}
+    for spec in mart.fields:
+        assert fields[spec["name"]]["type"] == spec["type"]
+        assert fields[spec["name"]]["description"] == spec["description"]

@@ -22,9 +22,16 @@ from .model import CatalogError, Dataset, Mart, Resource
 
 
 @cache
+def _package_schema(name: str) -> dict[str, Any]:
+    return json.loads(package_files.files("pipelines.catalog").joinpath(name).read_text())
+
+
 def _descriptor_schema() -> dict[str, Any]:
-    text = package_files.files("pipelines.catalog").joinpath("descriptor.schema.json").read_text()
-    return json.loads(text)
+    return _package_schema("descriptor.schema.json")
+
+
+def _mart_schema() -> dict[str, Any]:
+    return _package_schema("mart.schema.json")
 
 
 def _where(path: Path, parts: Any) -> str:
@@ -32,13 +39,60 @@ def _where(path: Path, parts: Any) -> str:
     return f"{path}: property `{dotted.lstrip('.') or '(root)'}`"
 
 
-def _check_structure(path: Path, descriptor: Any) -> None:
-    validator = jsonschema.Draft202012Validator(_descriptor_schema())
-    errors = sorted(validator.iter_errors(descriptor), key=lambda e: list(e.absolute_path))
+def _explain(error: jsonschema.ValidationError) -> tuple[list[Any], str]:
+    """The property an error is about and what was expected there, for a person."""
+    at = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        expected = ", ".join(f"`{k}`" for k in known) or "no property"
+        return [*at, unknown[0]], f"unknown property; expected one of {expected}"
+    if error.validator == "not" and schema.get("description"):
+        return at, schema["description"]
+    hint = f" ({schema['description']})" if schema.get("description") else ""
+    return at, f"{error.message}{hint}"
+
+
+def _check_against(path: Path, instance: Any, schema: dict[str, Any], prefix: list[Any]) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     if errors:
-        first = errors[0]
+        at, message = _explain(errors[0])
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise CatalogError(f"{_where(path, first.absolute_path)}: {first.message}{more}")
+        raise CatalogError(f"{_where(path, [*prefix, *at])}: {message}{more}")
+
+
+def _check_structure(path: Path, descriptor: Any) -> None:
+    _check_against(path, descriptor, _descriptor_schema(), [])
+
+
+def reader_format(spec: dict[str, Any]) -> str:
+    """The reader a resource is read with: `read.format`, else the resource's `format`."""
+    read = (spec.get("x-camp") or {}).get("read") or {}
+    return (
+        read.get("format") or spec.get("format") or Path(spec["path"]).suffix.lstrip(".") or "csv"
+    )
+
+
+def _check_read_options(path: Path, index: int, spec: dict[str, Any]) -> None:
+    """`read` (and `read` with `online_read` over it) must be options of the chosen reader."""
+    extension = spec.get("x-camp") or {}
+    fmt = reader_format(spec)
+    defs = _descriptor_schema()["$defs"]
+    where = ["resources", index, "x-camp"]
+    if f"read_{fmt}" not in defs:
+        known = ", ".join(sorted(d.removeprefix("read_") for d in defs if d.startswith("read_")))
+        raise CatalogError(
+            f"{_where(path, [*where, 'read', 'format'])}: no reader for format `{fmt}`; "
+            f"expected one of {known}"
+        )
+    schema = {**defs[f"read_{fmt}"], "$defs": defs}
+    read = dict(extension.get("read") or {})
+    _check_against(path, read, schema, [*where, "read"])
+    if "online_read" in extension:
+        merged = {**read, **extension["online_read"]}
+        _check_against(path, merged, schema, [*where, "online_read"])
 
 
 def _resolve_fields(path: Path, index: int, schema: dict[str, Any]) -> dict[str, Any]:
@@ -89,8 +143,10 @@ def _check_table_schema(path: Path, index: int, schema: dict[str, Any]) -> None:
         )
 
 
-def _check_columns(path: Path, index: int, names: list[str], extension: dict[str, Any]) -> None:
-    """Every column named in the extension must be a field of the schema."""
+def _check_columns(
+    path: Path, prefix: list[Any], names: list[str], extension: dict[str, Any]
+) -> None:
+    """Every column named in the extension (at `prefix`) must be a field of the schema."""
     named: list[tuple[str, str]] = []
     for key in ("facets", "fts", "key_fields"):
         named += [(key, column) for column in extension.get(key, [])]
@@ -101,7 +157,7 @@ def _check_columns(path: Path, index: int, names: list[str], extension: dict[str
     for key, column in named:
         if column not in names:
             raise CatalogError(
-                f"{_where(path, ['resources', index, 'x-camp', key])}: "
+                f"{_where(path, [*prefix, key])}: "
                 f"expected a field of the schema, found `{column}` (fields: {', '.join(names)})"
             )
 
@@ -125,10 +181,13 @@ def load_dataset(path: Path, root: Path | None = None) -> Dataset:
     extension = descriptor.get("x-camp", {})
     resources = []
     for index, spec in enumerate(descriptor["resources"]):
+        _check_read_options(path, index, spec)
         schema = _resolve_fields(path, index, spec["schema"])
         _check_table_schema(path, index, schema)
         res_ext = spec.get("x-camp", {})
-        _check_columns(path, index, [f["name"] for f in schema["fields"]], res_ext)
+        _check_columns(
+            path, ["resources", index, "x-camp"], [f["name"] for f in schema["fields"]], res_ext
+        )
         resources.append(
             Resource(
                 dataset=descriptor["name"],
@@ -167,11 +226,9 @@ def load_dataset(path: Path, root: Path | None = None) -> Dataset:
         schedule=extension.get("schedule"),
         max_age_hours=extension.get("max_age_hours"),
         homepage=descriptor.get("homepage"),
+        attribution=" ".join(str(extension.get("attribution") or "").split()) or None,
         descriptor=descriptor,
     )
-
-
-_MART_REQUIRED = ("name", "title", "description", "depends_on", "sql", "fields")
 
 
 def load_mart(path: Path) -> Mart:
@@ -181,24 +238,17 @@ def load_mart(path: Path) -> Mart:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise CatalogError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(spec, dict):
-        raise CatalogError(f"{path}: expected a mapping at the top level")
-    for key in _MART_REQUIRED:
-        if not spec.get(key):
-            raise CatalogError(f"{_where(path, [key])}: required, found nothing")
-    if "__" not in spec["name"] or path.stem != spec["name"]:
+    _check_against(path, spec, _mart_schema(), [])
+    if path.stem != spec["name"]:
         raise CatalogError(
             f"{_where(path, ['name'])}: expected `<domain>__<table>` equal to the file name "
             f"`{path.stem}`, found `{spec['name']}`"
         )
-    for position, column in enumerate(spec["fields"]):
-        if not column.get("name") or not str(column.get("description") or "").strip():
-            raise CatalogError(
-                f"{_where(path, ['fields', position])}: "
-                "expected a `name` and a French `description`"
-            )
     names = [c["name"] for c in spec["fields"]]
-    _check_columns(path, 0, names, spec)
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise CatalogError(f"{_where(path, ['fields'])}: duplicate field names {duplicates}")
+    _check_columns(path, [], names, spec)
     return Mart(
         name=spec["name"],
         title=spec["title"],

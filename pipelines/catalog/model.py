@@ -69,6 +69,7 @@ class Dataset:
     schedule: str | None = None
     max_age_hours: float | None = None
     homepage: str | None = None
+    attribution: str | None = None  # the credit the licence requires, in French
     descriptor: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def resource(self, name: str) -> Resource:

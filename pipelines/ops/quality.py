@@ -17,35 +17,13 @@ from typing import Any
 
 import duckdb
 
+from ..catalog.meta_tables import meta_schema
 from ..catalog.model import Resource, table_name
 from ..warehouse.database import quote, table_exists
-from ..warehouse.meta import replace_table
+from ..warehouse.meta import replace_described_table
 from .journal import FETCH, VALIDATE, parse_iso, select
 
 HISTORY_TABLE = table_name("meta", "camp", "historique_qualite")
-
-TITLE = (
-    "Historique de la qualité des données. Une ligne par ressource et par exécution : lignes "
-    "lues, valides et rejetées, erreurs par type, complétude des champs clés, évolution du "
-    "nombre de lignes, retard sur la source et alertes."
-)
-# French column documentation of the published table (Datasette metadata).
-COLUMNS: dict[str, str] = {
-    "jeu_de_donnees": "Nom du jeu de données dans le catalogue.",
-    "ressource": "Nom de la ressource (table) du jeu de données.",
-    "execution": "Identifiant de l'exécution Dagster qui a produit cette ligne.",
-    "horodatage": "Date et heure (UTC, ISO 8601) de la validation.",
-    "lignes_lues": "Nombre de lignes lues dans la source.",
-    "lignes_valides": "Nombre de lignes conformes au schéma.",
-    "lignes_en_quarantaine": "Nombre de lignes rejetées (table quarantine) avec leur motif.",
-    "part_invalide": "Part des lignes rejetées (0 à 1).",
-    "erreurs_par_type": "Nombre d'erreurs par type frictionless (JSON).",
-    "completude_champs_cles": "Part des lignes où chaque champ clé est rempli (JSON, 0 à 1).",
-    "variation_lignes": "Évolution du nombre de lignes lues depuis l'exécution précédente.",
-    "retard_source_heures": "Heures écoulées entre la modification de la source et ce traitement.",
-    "publie": "Vrai si cette version a été publiée, faux si la règle de publication l'a bloquée.",
-    "alerte": "Régression au-delà des seuils du descripteur (vide si aucune).",
-}
 
 
 @dataclass(frozen=True)
@@ -170,28 +148,10 @@ def history_rows(events: list[dict]) -> list[dict[str, Any]]:
     return rows
 
 
-SCHEMA: dict[str, str] = {
-    "jeu_de_donnees": "VARCHAR",
-    "ressource": "VARCHAR",
-    "execution": "VARCHAR",
-    "horodatage": "VARCHAR",
-    "lignes_lues": "BIGINT",
-    "lignes_valides": "BIGINT",
-    "lignes_en_quarantaine": "BIGINT",
-    "part_invalide": "DOUBLE",
-    "erreurs_par_type": "VARCHAR",
-    "completude_champs_cles": "VARCHAR",
-    "variation_lignes": "BIGINT",
-    "retard_source_heures": "DOUBLE",
-    "publie": "BOOLEAN",
-    "alerte": "VARCHAR",
-}
-
-
 def write_history(con: duckdb.DuckDBPyConnection, events: list[dict]) -> int:
     """Rebuild `meta_camp__historique_qualite` from the journal; returns its row count."""
     rows = history_rows(events)
-    return replace_table(con, HISTORY_TABLE, SCHEMA, rows, comment=TITLE, docs=COLUMNS)
+    return replace_described_table(con, meta_schema(HISTORY_TABLE), rows)
 
 
 def fetch_events_of(events: list[dict], resource: Resource) -> list[dict]:

@@ -17,35 +17,16 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from ..catalog.meta_tables import meta_schema
 from ..catalog.model import Dataset, Resource, table_name
 from ..french import french_date
-from ..warehouse.meta import replace_table
+from ..warehouse.meta import replace_described_table
 from .freshness import age_hours, next_cron_tick
 from .journal import FETCH, VALIDATE, parse_iso, select
 
 STATUS_TABLE = table_name("meta", "camp", "statut")
 FAILED, BLOCKED, NEVER, STALE, FRESH = "en échec", "bloqué", "jamais publié", "périmé", "à jour"
 _ORDER = (FAILED, BLOCKED, NEVER, STALE, FRESH)
-
-TITLE = (
-    "Statut expliqué des jeux de données. Une ligne par jeu : est-il à jour, sinon pourquoi "
-    "(source en échec, publication bloquée, données trop anciennes), et quand aura lieu la "
-    "prochaine vérification."
-)
-COLUMNS: dict[str, str] = {
-    "jeu_de_donnees": "Nom du jeu de données dans le catalogue.",
-    "titre": "Titre du jeu de données.",
-    "etat": "à jour, périmé, bloqué, en échec ou jamais publié.",
-    "explication": "Pourquoi le jeu de données est dans cet état, en une phrase.",
-    "derniere_recuperation": "Date et heure (UTC) de la dernière tentative de récupération.",
-    "resultat_recuperation": "Résultat de cette tentative (ok, ou l'erreur rencontrée).",
-    "derniere_publication": "Date et heure (UTC) de la publication que Datasette sert, "
-    "quand elle contient ce jeu de données.",
-    "age_heures": "Heures écoulées depuis la validation de la version publiée.",
-    "age_max_heures": "Âge maximal admis par le descripteur (x-camp.max_age_hours).",
-    "prochaine_verification": "Prochaine vérification prévue (planification ou détection).",
-    "source": "Adresse de la source en ligne, ou de l'échantillon livré.",
-}
 
 
 @dataclass(frozen=True)
@@ -373,24 +354,9 @@ def status_rows(
     return [dataset_status(d, events, now, due.get(d.name), watches, served) for d in datasets]
 
 
-SCHEMA: dict[str, str] = {
-    "jeu_de_donnees": "VARCHAR",
-    "titre": "VARCHAR",
-    "etat": "VARCHAR",
-    "explication": "VARCHAR",
-    "derniere_recuperation": "VARCHAR",
-    "resultat_recuperation": "VARCHAR",
-    "derniere_publication": "VARCHAR",
-    "age_heures": "DOUBLE",
-    "age_max_heures": "DOUBLE",
-    "prochaine_verification": "VARCHAR",
-    "source": "VARCHAR",
-}
-
-
 def write_status(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
     """Replace `meta_camp__statut` with these rows."""
-    return replace_table(con, STATUS_TABLE, SCHEMA, rows, comment=TITLE, docs=COLUMNS)
+    return replace_described_table(con, meta_schema(STATUS_TABLE), rows)
 
 
 def sensor_due_by_dataset(watches: dict[str, Any]) -> dict[str, datetime]:

@@ -63,6 +63,9 @@ def frictionless_type(duckdb_type: str) -> str:
 
 
 def _resource(con: duckdb.DuckDBPyConnection, plan: TablePlan, rows: int) -> dict[str, Any]:
+    """The table's own Table Schema (types, formats, constraints, descriptions, units); a
+    column the catalogue does not type (a mart's, the `meta_*` tables') gets its DuckDB type."""
+    described = {f["name"]: f for f in plan.fields}
     fields = []
     for name, duck_type in duckdb_columns(con, plan.name):
         spec: dict[str, Any] = {"name": name, "type": frictionless_type(duck_type)}
@@ -70,6 +73,7 @@ def _resource(con: duckdb.DuckDBPyConnection, plan: TablePlan, rows: int) -> dic
             spec["description"] = plan.columns[name]
         if plan.units.get(name):
             spec["unit"] = plan.units[name]
+        spec.update(described.get(name, {}))
         fields.append(spec)
     resource: dict[str, Any] = {
         "name": plan.name.lower(),
@@ -87,6 +91,8 @@ def _resource(con: duckdb.DuckDBPyConnection, plan: TablePlan, rows: int) -> dic
     if plan.dataset:
         resource["licenses"] = [dict(x) for x in plan.dataset.licenses]
         resource["sources"] = [dict(x) for x in plan.dataset.sources]
+    if plan.attributions:
+        resource["x-camp-attribution"] = " ".join(plan.attributions)
     return resource
 
 

@@ -73,10 +73,33 @@ def _counts_html(
             line += f", {link}"
         parts.append(f"<p><strong>{line}</strong>.</p>")
         parts.append(_status_html(status))
+    parts.append(_attribution_html(plan.attributions))
     parts.append(
         f"<p>Dernière publication : {html.escape(french.paris_time_long(created_at))}.</p>"
     )
     return "".join(parts)
+
+
+def _attribution_html(attributions: tuple[str, ...]) -> str:
+    """The credit a licence requires (ODbL: cite the source), shown with the table."""
+    if not attributions:
+        return ""
+    text = " ".join(html.escape(a) for a in attributions)
+    return f"<p>Attribution : {text}</p>"
+
+
+def _attributions_html(plans: list[TablePlan]) -> str:
+    """Every published source's required credit, once, on the database page."""
+    credits: dict[str, str] = {}
+    for plan in plans:
+        if plan.dataset and plan.dataset.attribution:
+            credits.setdefault(plan.dataset.title, plan.dataset.attribution)
+    if not credits:
+        return ""
+    items = "".join(
+        f"<li>{html.escape(title)} : {html.escape(text)}</li>" for title, text in credits.items()
+    )
+    return f"<p>Attributions requises par les licences des sources :</p><ul>{items}</ul>"
 
 
 def _column_docs(plan: TablePlan) -> dict[str, str]:
@@ -249,6 +272,7 @@ def build_metadata(
             f'<a href="/-/telechargements">Téléchargements en masse</a> '
             "(CSV, Parquet, datapackage.json).</p>"
             f"<p>Publication du {html.escape(french.paris_time_long(created_at))}.</p>"
+            f"{_attributions_html(published)}"
             f"{missing_html}"
         ),
         "tables": {p.name: table_metadata(p, tables, created_at, status) for p in published},

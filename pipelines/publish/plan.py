@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from ..catalog.meta_tables import meta_schema, meta_table_names
 from ..catalog.model import Dataset, Mart, table_name
 
 # French descriptions of the columns the pipeline adds to every layer.
@@ -64,6 +65,10 @@ class TablePlan:
     source_table: str | None = None  # core table a quarantine/errors table belongs to
 
     ranges: tuple[str, ...] = ()  # date columns filtered by range along with facets
+    # The Table Schema fields of the table as published (datapackage.json), when known.
+    fields: tuple[dict[str, Any], ...] = ()
+    # The credits the licences of the table's sources require (ODbL…), in French.
+    attributions: tuple[str, ...] = ()
 
     @property
     def index_columns(self) -> tuple[str, ...]:
@@ -99,6 +104,45 @@ def _field_docs(fields: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str,
     columns = {f["name"]: str(f.get("description") or "").strip() for f in fields}
     units = {f["name"]: str(f["unit"]) for f in fields if f.get("unit")}
     return columns, units
+
+
+_ROW_FIELD = {"name": "_row", "type": "integer", "description": TECHNICAL_COLUMNS["_row"]}
+
+
+def _text_field(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "type": "string", "description": description}
+
+
+# How the *source* spells values: the published CSV writes ISO dates, `.` decimals and
+# true/false, so these keys would misdescribe it.
+_SOURCE_SPELLING = {"trueValues", "falseValues", "decimalChar", "groupChar", "bareNumber"}
+_TEMPORAL_TYPES = {"date", "datetime", "time"}
+
+
+def _published_field(spec: dict[str, Any]) -> dict[str, Any]:
+    """A descriptor field as published: its Table Schema (type, constraints, description,
+    unit…), without our `x-camp-*` keys and without the source's own spelling of values."""
+    out = {
+        k: v for k, v in spec.items() if not k.startswith("x-camp") and k not in _SOURCE_SPELLING
+    }
+    if out.get("type") in _TEMPORAL_TYPES:
+        out.pop("format", None)
+    return out
+
+
+def _layer_fields(
+    layer: str, fields: list[dict[str, Any]], columns: dict[str, str]
+) -> tuple[dict[str, Any], ...]:
+    """The Table Schema of each layer: typed core, raw text quarantine, the error list."""
+    if layer == "core":
+        return (*(_published_field(f) for f in fields), _ROW_FIELD)
+    if layer == "quarantine":
+        texts = [_text_field(name, text) for name, text in columns.items()]
+        return (_ROW_FIELD, *texts)
+    return (
+        _ROW_FIELD,
+        *(_text_field(k, TECHNICAL_COLUMNS[k]) for k in ("champ", "type", "message")),
+    )
 
 
 def dataset_tables(dataset: Dataset) -> list[TablePlan]:
@@ -147,13 +191,20 @@ def dataset_tables(dataset: Dataset) -> list[TablePlan]:
                     map_columns=resource.map_columns if layer == "core" else None,
                     dataset=dataset,
                     source_table=None if layer == "core" else core,
+                    fields=_layer_fields(
+                        layer, fields, {k: v for k, v in layer_columns.items() if k != "_row"}
+                    ),
+                    attributions=(dataset.attribution,) if dataset.attribution else (),
                 )
             )
     return plans
 
 
-def mart_table(mart: Mart) -> TablePlan:
+def mart_table(mart: Mart, datasets: list[Dataset] | None = None) -> TablePlan:
+    """A mart's table; it carries the attributions of the datasets its SQL reads."""
     columns, units = _field_docs(list(mart.fields))
+    read = {table.split("__")[0].removeprefix("core_") for table in mart.depends_on}
+    attributions = tuple(d.attribution for d in datasets or [] if d.name in read and d.attribution)
     return TablePlan(
         name=mart.table,
         layer="mart",
@@ -165,16 +216,20 @@ def mart_table(mart: Mart) -> TablePlan:
         fts=mart.fts,
         label=mart.label,
         map_columns=mart.map_columns,
+        fields=tuple(_published_field(f) for f in mart.fields),
+        attributions=attributions,
     )
 
 
 def meta_tables(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
-    """Every `meta_*` table of the warehouse, documented by its DuckDB comments if any."""
+    """Every `meta_*` table of the warehouse, documented by its DuckDB comments (written from
+    its Table Schema, which also gives the published fields when the catalogue has one)."""
     rows = con.execute(
         "SELECT table_name, coalesce(comment, '') FROM duckdb_tables() "
         "WHERE schema_name = 'main' AND table_name LIKE 'meta\\_%' ESCAPE '\\' "
         "ORDER BY table_name"
     ).fetchall()
+    described = set(meta_table_names())
     plans = []
     for name, comment in rows:
         columns = dict(
@@ -191,6 +246,7 @@ def meta_tables(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
                 title=comment.split(".")[0] if comment else name,
                 description=comment or "Table de suivi du pipeline (statut, qualité).",
                 columns={k: v for k, v in columns.items() if v},
+                fields=tuple(meta_schema(name)["fields"]) if name in described else (),
             )
         )
     return plans
@@ -201,7 +257,7 @@ def plan_tables(
 ) -> list[TablePlan]:
     """All the tables a publication should hold, present in the warehouse or not."""
     plans = [plan for dataset in datasets for plan in dataset_tables(dataset)]
-    plans += [mart_table(mart) for mart in marts]
+    plans += [mart_table(mart, datasets) for mart in marts]
     plans += meta_tables(con)
     return plans
 

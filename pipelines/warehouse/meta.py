@@ -1,9 +1,10 @@
 """Write a small `meta_*` table from Python rows: explicit column types, no Arrow needed.
 
 The status and quality tables are a few hundred rows at most; plain parameterised inserts
-keep them independent of pyarrow and of how Polars hands frames to DuckDB. Their French
-documentation goes into DuckDB comments, which the publication turns into Datasette
-metadata (title = the comment's first sentence).
+keep them independent of pyarrow and of how Polars hands frames to DuckDB. Each is described
+once as a Table Schema (`pipelines/catalog/meta/<table>.json`): its column types give the DDL
+and its French title, description and field descriptions go into DuckDB comments, which the
+publication turns into Datasette metadata (title = the comment's first sentence).
 """
 
 from __future__ import annotations
@@ -12,7 +13,22 @@ from typing import Any
 
 import duckdb
 
+from ..catalog.meta_tables import column_docs, column_types, table_comment
 from .database import quote
+
+
+def replace_described_table(
+    con: duckdb.DuckDBPyConnection, schema: dict[str, Any], rows: list[dict[str, Any]]
+) -> int:
+    """Replace the table a Table Schema describes with `rows`: DDL and comments from it."""
+    return replace_table(
+        con,
+        schema["name"],
+        column_types(schema),
+        rows,
+        comment=table_comment(schema),
+        docs=column_docs(schema),
+    )
 
 
 def replace_table(
