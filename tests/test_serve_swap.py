@@ -163,6 +163,20 @@ def test_replaced_snapshot_is_removed_and_closed_after_its_grace(serving: Path) 
         old._all_file_connections[0].execute("select 1")
 
 
+def test_third_snapshot_is_served_while_two_are_retiring(serving: Path) -> None:
+    async def scenario() -> tuple[list[str], list[str]]:
+        ds = Datasette([])
+        for number in (1, 2, 3):  # published faster than the grace period
+            write_snapshot(serving, f"s{number}", [f"version {number}"])
+            data = (await ds.client.get("/camp/t.json?_shape=objects")).json()
+        routed = [db.name for db in ds.databases.values() if db.route == "camp"]
+        return rows_of(data), routed
+
+    rows, routed = asyncio.run(scenario())
+    assert rows == ["version 3"]
+    assert routed[0] == "camp-s3" and sorted(routed[1:]) == ["camp-s1", "camp-s2"]
+
+
 def test_whole_table_count_is_the_published_one_filtered_counts_run(serving: Path) -> None:
     # Published count deliberately not the table's: it shows the page never counted itself.
     write_snapshot(serving, "s1", ["a", "b", "b"], published_count=1234)

@@ -119,13 +119,12 @@ def _serve(datasette: Any, path: Path, snapshot_id: str, counts: dict[str, int])
     inspect = dict(datasette.inspect_data or {})
     inspect[name] = _inspect_entry(path, snapshot_id, counts)
     datasette.inspect_data = inspect
-    old = STATE.name
     datasette.add_database(Database(datasette, path=str(path), is_mutable=False), name, DATABASE)
-    if old is not None and old in datasette.databases:
-        previous = datasette.databases[old]
-        datasette.remove_database(old)
-        datasette.add_database(previous, old, DATABASE)  # now after the new one
-    return old
+    for other, db in list(datasette.databases.items()):  # every older one, still retiring
+        if other != name and db.route == DATABASE:
+            datasette.remove_database(other)
+            datasette.add_database(db, other, DATABASE)  # now after the new one
+    return STATE.name
 
 
 def _retire(datasette: Any, name: str) -> None:
