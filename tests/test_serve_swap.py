@@ -204,6 +204,22 @@ def test_cells_are_french_through_render_cell_and_follow_the_swap(serving: Path)
     assert "2026-12-03 08:07:34 +01:00" in page
 
 
+def test_query_urls_by_snapshot_name_lead_to_the_route(serving: Path) -> None:
+    """datasette-dashboards' script fetches `/<database name>.json?sql=…`."""
+    write_snapshot(serving, "s1", ["ancien"])
+
+    async def scenario() -> tuple[int, str, list[str]]:
+        ds = Datasette([])
+        await ds.invoke_startup()
+        moved = await ds.client.get("/camp-s1.json?sql=select+nom+from+t&_shape=objects")
+        followed = await ds.client.get(moved.headers["location"])
+        return moved.status_code, moved.headers["location"], rows_of(followed.json())
+
+    status, location, rows = asyncio.run(scenario())
+    assert status == 302 and location.startswith("/camp.json?sql=")
+    assert rows == ["ancien"]
+
+
 def test_dashboards_are_pointed_at_the_snapshot_served() -> None:
     metadata = {
         "databases": {"camp": {"tables": {"t": {}}}},

@@ -26,6 +26,7 @@ from typing import Any
 
 from datasette import hookimpl
 from datasette.database import Database
+from datasette.utils.asgi import Response
 
 from ..publish.site import DATABASE
 from ..publish.snapshot import METADATA_FILE, POINTER
@@ -191,6 +192,18 @@ def refresh(datasette: Any) -> bool:
 @hookimpl
 def startup(datasette: Any) -> None:
     refresh(datasette)
+
+
+async def by_snapshot_name(datasette: Any, request: Any) -> Response:
+    """`/camp-<id>.json?sql=…` → `/camp.json?sql=…`: datasette-dashboards' script builds its
+    query URLs from the database *name*, which is the snapshot's; the route is `/camp`."""
+    query = f"?{request.query_string}" if request.query_string else ""
+    return Response.redirect(datasette.urls.path(f"/{DATABASE}.json") + query)
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [(rf"^/{DATABASE}-[0-9A-Za-z]+\.json$", by_snapshot_name)]
 
 
 @hookimpl
