@@ -16,6 +16,7 @@ Metadata follows the same pointer through the `get_metadata` hook. Registered by
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -191,7 +192,20 @@ def refresh(datasette: Any) -> bool:
 
 @hookimpl
 def startup(datasette: Any) -> None:
+    _freeze_startup_objects()
     refresh(datasette)
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the objects built at startup (modules, Datasette and its plugins: about 85,000)
+    out of every later garbage collection (Python's documented `gc.freeze`).
+
+    A full collection walked them all, 50-80 ms with the GIL held, about twice a second
+    under load (each page's thousands of cell objects push collections). Frozen objects are
+    still freed by reference counting; the snapshots, opened after this, are not frozen.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def by_snapshot_name(datasette: Any, request: Any) -> Response:
