@@ -2,6 +2,7 @@
 `sqlite-utils insert --csv --detect-types` + default Datasette, on the same seeded rows.
 
     python benchmarks/publish_serve.py [--rows N] [--seconds S] [--clients C] [--seed K]
+        [--ours-only]
 
 Generates N DECP-shaped rows (0.1 % of `montant` cells malformed, as in real exports) in a
 DuckDB warehouse laid out as the pipeline does (core typed, malformed rows in quarantine and
@@ -446,6 +447,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--ours-only", action="store_true", help="skip the stock build and server (minutes)"
+    )
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="camp-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -472,6 +476,20 @@ def main() -> None:
     ours_s = time.perf_counter() - started
     ours_rows = sum(snapshot.tables.values())
     print(f"ours: {ours_rows:,} rows in {ours_s:.1f} s {snapshot.timings}", flush=True)
+
+    if args.ours_only:
+        port = 8740 + args.seed % 50
+        ours = bench_server(
+            datasette_command(work / "publish", port=port),
+            port,
+            work / "ours.log",
+            request_sets(random.Random(args.seed), args.rows, stock=False),
+            args.clients,
+            args.seconds,
+            args.seed,
+        )
+        print(json.dumps({"rows": args.rows, "clients": args.clients, "ours": ours}))
+        return
 
     stock_db = work / "stock" / "camp.db"  # served as /camp, like ours
     stock_db.parent.mkdir(exist_ok=True)

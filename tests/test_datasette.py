@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 import threading
-import time
 from pathlib import Path
 
 import duckdb
@@ -234,6 +233,7 @@ def test_publishing_again_swaps_without_a_failed_request(site) -> None:
     failures: list[str] = []
     done = threading.Event()
     counts: set[int] = set()
+    seen_new = threading.Event()  # set by the first client to see the new publication
 
     def client() -> None:
         session = requests.Session()
@@ -254,6 +254,8 @@ def test_publishing_again_swaps_without_a_failed_request(site) -> None:
                             if t["name"] == "meta_camp__statut"
                         )
                     )
+                    if 2 in counts:
+                        seen_new.set()
 
     threads = [threading.Thread(target=client) for _ in range(3)]
     for thread in threads:
@@ -266,9 +268,7 @@ def test_publishing_again_swaps_without_a_failed_request(site) -> None:
         con.close()
         for _ in range(2):
             snapshot = publish_snapshot(warehouse, datasets, marts, root / "publish", keep=1)
-        deadline = time.monotonic() + 10  # clients keep going until they see it
-        while 2 not in counts and time.monotonic() < deadline:
-            time.sleep(0.05)
+        seen_new.wait(timeout=30)  # clients keep going until one sees it
     finally:
         done.set()
         for thread in threads:

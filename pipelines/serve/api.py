@@ -65,7 +65,7 @@ def _error_response(message: str, path: str) -> Response:
     page = (
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
         "<title>Filtre invalide</title></head><body><h1>Filtre invalide</h1>"
-        f"<p>{html.escape(message)}</p><p><a href=\"{html.escape(path)}\">"
+        f'<p>{html.escape(message)}</p><p><a href="{html.escape(path)}">'
         "Revenir à la table sans filtre</a></p></body></html>"
     )
     return Response.html(page, status=400)
@@ -221,7 +221,7 @@ async def api_page(datasette: Any) -> Response:
         listed = ", ".join(f"<code>{html.escape(p['name'])}</code>" for p in named[:12])
         more = f" et {len(named) - 12} autres" if len(named) > 12 else ""
         sections.append(
-            f"<li><a href=\"{html.escape(link)}\"><code>GET {html.escape(path)}</code></a> — "
+            f'<li><a href="{html.escape(link)}"><code>GET {html.escape(path)}</code></a> — '
             f"{html.escape(operation['summary'])}"
             + (f"<br>Paramètres : {listed}{more}." if named else "")
             + "</li>"

@@ -20,6 +20,7 @@ from datasette.utils.asgi import Response, asgi_send_file
 
 from .. import french
 from ..publish.downloads import write_xlsx
+from ..publish.site import DATABASE
 from . import french_templates, plugin
 
 DOWNLOADS = "downloads"
@@ -46,11 +47,14 @@ def _camp() -> dict[str, Any]:
 
 @hookimpl
 def extra_template_vars(template: str, datasette: Any) -> dict[str, Any]:
+    # The served snapshot's database name, for `urls.table(camp_db, …)` (URLs use `/camp`).
+    served = {"camp_db": plugin.STATE.name or DATABASE}
     if template != "index.html":
-        return {}
+        return served
     camp = _camp()
     created = camp.get("created_at")
     return {
+        **served,
         "camp_home": camp.get("home") or {},
         "camp_published": french.paris_time_long(created) if created else None,
         "camp_missing": camp.get("missing") or [],

@@ -1,14 +1,16 @@
 """Datasette plugin: serve the current publication and switch to a new one live.
 
 On every request the pointer file `current.json` is stat-ed (a few microseconds); when it
-changed, the new snapshot is opened as an immutable database with its row counts already
-known, and swapped in under the same name `camp` by replacing Datasette's database mapping
-(one assignment). Requests already running keep the old database object, whose file stays
-readable (open file handles survive pruning); its connections are closed minutes later.
-Metadata follows the same pointer, through the `get_metadata` hook.
+changed, the new snapshot is added with Datasette's own `add_database`, as an immutable
+database named for its snapshot (`camp-<id>`) at the stable route `/camp`. Its row counts
+come from the publication, handed to Datasette as `inspect` data (what `datasette inspect`
+writes), so no page counts a whole table. A distinct name per snapshot matters: Datasette
+keeps one connection per SQL thread and database *name*, so a new name means new connections
+to the new file. The snapshot it replaces stays reachable by its own name for requests still
+running on it, then is removed (`remove_database`) and closed after a grace period.
 
-Registered by `pipelines.serve.app`; `PUBLISH_DIR` is set there before Datasette starts.
-The pages participants read beyond Datasette's own (home, downloads) are in `pages.py`.
+Metadata follows the same pointer through the `get_metadata` hook. Registered by
+`pipelines.serve.app`; `PUBLISH_DIR` is set there before Datasette starts.
 """
 
 from __future__ import annotations
@@ -20,24 +22,21 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
 from datasette.database import Database
-from datasette.plugins import pm
+from datasette.utils.asgi import Response
 
 from ..publish.site import DATABASE
 from ..publish.snapshot import METADATA_FILE, POINTER
-from . import render
-from .snapshot_database import SnapshotDatabase
 
 log = logging.getLogger(__name__)
 
 PUBLISH_DIR: Path | None = None
 CLOSE_OLD_AFTER_S = 600.0  # longer than any request, CSV streams included
-MARKDOWN_PLUGIN = "render_markdown"  # datasette-render-markdown, as pluggy names it
+DASHBOARDS_PLUGIN = "datasette-dashboards"
 
 
 @dataclass
@@ -47,13 +46,19 @@ class State:
     stat_key: tuple[int, int] | None = None
     snapshot_id: str | None = None
     folder: Path | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    # datasette.metadata() answers, per (key, database, table, fallback); emptied on swap.
-    answers: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    name: str | None = None  # the Datasette database name of the snapshot served
+    metadata: dict[str, Any] = field(default_factory=dict)  # as published (`databases.camp`)
+    served: dict[str, Any] = field(default_factory=dict)  # as `get_metadata` answers it
+    retiring: list[str] = field(default_factory=list)  # names kept for requests in flight
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 STATE = State()
+
+
+def database_name(snapshot_id: str) -> str:
+    """The Datasette name of a snapshot's database; its route is always `camp`."""
+    return f"{DATABASE}-{snapshot_id}"
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:
@@ -64,15 +69,79 @@ def _stat_key(path: Path) -> tuple[int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns)
 
 
-def _install(datasette: Any, db: Database) -> Database | None:
-    """Put `db` under the name `camp` in one assignment; returns the database it replaced."""
-    db.name = DATABASE
-    db.route = DATABASE
-    databases = dict(datasette.databases)
-    old = databases.get(DATABASE)
-    databases[DATABASE] = db
-    datasette.databases = databases
-    return old
+def served_metadata(metadata: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The published metadata as Datasette must see it: the `camp` database's block under
+    each snapshot name being served (Datasette looks metadata up by name), and kept under
+    `camp` too (the name `/-/metadata.json` documents). Dashboards name their database: they
+    are pointed at the current snapshot (`names[0]`).
+    """
+    databases = dict(metadata.get("databases") or {})
+    block = databases.get(DATABASE)
+    if block is not None:
+        databases.update({name: block for name in names})
+    served = {**metadata, "databases": databases}
+    plugins = dict(metadata.get("plugins") or {})
+    if DASHBOARDS_PLUGIN in plugins and names:
+        plugins[DASHBOARDS_PLUGIN] = _renamed_db(plugins[DASHBOARDS_PLUGIN], names[0])
+        served["plugins"] = plugins
+    return served
+
+
+def _renamed_db(config: Any, name: str) -> Any:
+    """`config` with every `"db": "camp"` (a chart's or filter's database) set to `name`."""
+    if isinstance(config, dict):
+        return {
+            k: name if k == "db" and v == DATABASE else _renamed_db(v, name)
+            for k, v in config.items()
+        }
+    if isinstance(config, list):
+        return [_renamed_db(v, name) for v in config]
+    return config
+
+
+def _inspect_entry(path: Path, snapshot_id: str, counts: dict[str, int]) -> dict[str, Any]:
+    """What `datasette inspect` records for a file: its hash (the snapshot id names the
+    content), size and every table's count, known at publication."""
+    return {
+        "hash": snapshot_id,
+        "size": path.stat().st_size,
+        "file": path.name,
+        "tables": {table: {"count": n} for table, n in counts.items()},
+    }
+
+
+def _serve(datasette: Any, path: Path, snapshot_id: str, counts: dict[str, int]) -> str | None:
+    """Serve `path` at `/camp` under its snapshot's name; returns the name it replaced.
+
+    The new database is added before the old one is moved behind it, all in one step of the
+    event loop: `/camp` always resolves, and to the new snapshot first (Datasette takes the
+    first database with the route). The old one keeps its name for requests running on it.
+    """
+    name = database_name(snapshot_id)
+    inspect = dict(datasette.inspect_data or {})
+    inspect[name] = _inspect_entry(path, snapshot_id, counts)
+    datasette.inspect_data = inspect
+    datasette.add_database(Database(datasette, path=str(path), is_mutable=False), name, DATABASE)
+    for other, db in list(datasette.databases.items()):  # every older one, still retiring
+        if other != name and db.route == DATABASE:
+            datasette.remove_database(other)
+            datasette.add_database(db, other, DATABASE)  # now after the new one
+    return STATE.name
+
+
+def _retire(datasette: Any, name: str) -> None:
+    """Stop serving a replaced snapshot and close its connections."""
+    db = datasette.databases.get(name)
+    if db is not None and name != STATE.name:
+        datasette.remove_database(name)
+        db.close()
+    inspect = dict(datasette.inspect_data or {})
+    inspect.pop(name, None)
+    datasette.inspect_data = inspect
+    with STATE.lock:
+        if name in STATE.retiring:
+            STATE.retiring.remove(name)
+            STATE.served = served_metadata(STATE.metadata, [STATE.name or "", *STATE.retiring])
 
 
 def refresh(datasette: Any) -> bool:
@@ -105,161 +174,55 @@ def refresh(datasette: Any) -> bool:
         if current["id"] == STATE.snapshot_id:
             STATE.stat_key = key
             return False
-        db = SnapshotDatabase(datasette, path, current["id"], counts)
+        old = _serve(datasette, path, current["id"], counts)
+        STATE.name = database_name(current["id"])
+        if old is not None:
+            STATE.retiring.append(old)
         STATE.metadata = metadata
-        STATE.answers.clear()
-        _skip_markdown_cells(metadata)
-        old = _install(datasette, db)
+        STATE.served = served_metadata(metadata, [STATE.name, *STATE.retiring])
         STATE.snapshot_id, STATE.folder, STATE.stat_key = current["id"], folder, key
     log.info("camp: now serving snapshot %s", current["id"])
     if old is not None:
         try:
-            asyncio.get_running_loop().call_later(CLOSE_OLD_AFTER_S, old.close)
+            asyncio.get_running_loop().call_later(CLOSE_OLD_AFTER_S, _retire, datasette, old)
         except RuntimeError:  # no loop (startup in tests): nothing runs on it yet
-            old.close()
+            _retire(datasette, old)
     return True
-
-
-_RENDER_CELL = pm.hook.render_cell
-
-
-def _markdown_cells(metadata: dict[str, Any]) -> bool:
-    """Whether datasette-render-markdown would render any published cell: configured, or a
-    column named like its default pattern `*_markdown`.
-    """
-    if "datasette-render-markdown" in json.dumps(metadata):
-        return True
-    for database in metadata.get("databases", {}).values():
-        for table in database.get("tables", {}).values():
-            if any(fnmatch(c, "*_markdown") for c in table.get("columns", {})):
-                return True
-    return False
-
-
-def _skip_markdown_cells(metadata: dict[str, Any]) -> None:
-    """Leave datasette-render-markdown out of `render_cell` when no cell is Markdown.
-
-    Datasette asks every `render_cell` plugin about every cell: on a 100-row page that is
-    1,800 calls, each reading the plugin's configuration, for a plugin that only renders
-    `*_markdown` columns. Its Markdown in templates (dashboards) is untouched.
-    """
-    pm.hook.render_cell = _RENDER_CELL  # what pluggy subsets are made from
-    plugin = pm.get_plugin(MARKDOWN_PLUGIN)
-    if plugin is None or _markdown_cells(metadata):
-        return
-    subset = pm.subset_hook_caller("render_cell", remove_plugins=[plugin])
-    # With no other renderer left, skip pluggy's own per-call cost too (plugins register
-    # before the first request, and this runs again on every swap).
-    pm.hook.render_cell = subset if subset.get_hookimpls() else _NoCellRenderer()
-
-
-class _NoCellRenderer:
-    """`render_cell` with no implementation left: answers at once (pluggy's dispatch costs
-    about 10 µs a cell), and lists no implementation to pluggy's introspection.
-    """
-
-    name = "render_cell"
-
-    def __call__(self, **kwargs: Any) -> list[Any]:
-        return []
-
-    def get_hookimpls(self) -> list[Any]:
-        return []
-
-
-def _memoize_metadata(datasette: Any) -> None:
-    """Datasette merges every metadata source on each call: `metadata()` about 15 times per
-    cell when render_cell plugins ask for their config, and `_table_permission_allows` (a deep
-    copy of all the metadata, three times per table page, for the view-table check). The
-    sources change only on a swap, so the answers are kept until then.
-    """
-    original = datasette.metadata
-    table_allows = datasette._table_permission_allows
-
-    def metadata(
-        key: Any = None, database: Any = None, table: Any = None, fallback: bool = True
-    ) -> Any:
-        index = ("metadata", key, database, table, fallback)
-        try:
-            hash(index)
-        except TypeError:  # unhashable arguments: ask Datasette
-            return original(key=key, database=database, table=table, fallback=fallback)
-        return _remembered(
-            index, lambda: original(key=key, database=database, table=table, fallback=fallback)
-        )
-
-    def _table_permission_allows(database: str, table: str) -> list[Any]:
-        # A list of the `allow` blocks that apply, which callers only read.
-        return _remembered(("allows", database, table), lambda: table_allows(database, table))
-
-    datasette.metadata = metadata
-    datasette._table_permission_allows = _table_permission_allows
-
-
-def _remembered(index: tuple[Any, ...], answer: Any) -> Any:
-    """`STATE.answers[index]`, computed by `answer()` the first time after a swap."""
-    try:
-        return STATE.answers[index]
-    except KeyError:
-        pass
-    value = answer()
-    if len(STATE.answers) > 100_000:
-        STATE.answers.clear()
-    STATE.answers[index] = value
-    return value
-
-
-def _refresh_schemas_on_change(datasette: Any) -> None:
-    """Refresh Datasette's schema tables only when what is served changed.
-
-    Datasette asks every database for its schema version before each request (four SQL
-    thread hops here: its `_internal` table, `_internal`, `_memory`, the snapshot). A snapshot
-    never changes, `_internal` is written only by this refresh and nothing here writes to
-    `_memory`: the answer can only change with a swap, or a database added by a plugin.
-    """
-    original = datasette.refresh_schemas
-    refreshed_for: list[Any] = [None]
-
-    async def refresh_schemas() -> None:
-        served = (STATE.snapshot_id, tuple(datasette.databases))
-        if served != refreshed_for[0]:
-            await original()
-            refreshed_for[0] = served
-
-    datasette.refresh_schemas = refresh_schemas
 
 
 @hookimpl
 def startup(datasette: Any) -> None:
-    _memoize_metadata(datasette)
-    _refresh_schemas_on_change(datasette)
-    render.use_plain_cells()
     _freeze_startup_objects()
     refresh(datasette)
 
 
 def _freeze_startup_objects() -> None:
     """Keep the objects built at startup (modules, Datasette and its plugins: about 85,000)
-    out of every later garbage collection.
+    out of every later garbage collection (Python's documented `gc.freeze`).
 
     A full collection walked them all, 50-80 ms with the GIL held, about twice a second
-    under load (each page's thousands of cell objects push collections); frozen, a full
-    collection walks only what was made since. Frozen objects are still freed by reference
-    counting, but never as part of a cycle: the snapshot, opened after this, is not frozen,
-    so a swap frees it whole.
+    under load (each page's thousands of cell objects push collections). Frozen objects are
+    still freed by reference counting; the snapshots, opened after this, are not frozen.
     """
     gc.collect()
     gc.freeze()
 
 
+async def by_snapshot_name(datasette: Any, request: Any) -> Response:
+    """`/camp-<id>.json?sql=…` → `/camp.json?sql=…`: datasette-dashboards' script builds its
+    query URLs from the database *name*, which is the snapshot's; the route is `/camp`."""
+    query = f"?{request.query_string}" if request.query_string else ""
+    return Response.redirect(datasette.urls.path(f"/{DATABASE}.json") + query)
+
+
 @hookimpl
-def prepare_jinja2_environment(env: Any) -> None:
-    render.install(env)
+def register_routes() -> list[tuple[str, Any]]:
+    return [(rf"^/{DATABASE}-[0-9A-Za-z]+\.json$", by_snapshot_name)]
 
 
 @hookimpl
 def get_metadata(datasette: Any, key: Any, database: Any, table: Any) -> dict[str, Any]:
-    return STATE.metadata
+    return STATE.served
 
 
 def _without_cursor_facets(scope: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +230,8 @@ def _without_cursor_facets(scope: dict[str, Any]) -> dict[str, Any]:
 
     Datasette 0.65 computes them over the rows *after the cursor* only: wrong counts, and a
     scan of the rest of the table on every page. The first page shows them; facets asked for
-    explicitly (`_facet=`) are still computed.
+    explicitly (`_facet=`) are still computed. (`_nofacet` is Datasette's documented
+    parameter; this only adds it to the request.)
     """
     query = scope.get("query_string", b"")
     if b"_next=" not in query or b"_facet" in query or b"_nofacet" in query:
