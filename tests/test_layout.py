@@ -57,7 +57,8 @@ def import_graph() -> dict[str, set[str]]:
                     target = node.module or ""
                 if not target.startswith("pipelines"):
                     continue
-                subs = [f"{target}.{a.name}" for a in node.names if _is_module(f"{target}.{a.name}")]
+                subs = [f"{target}.{a.name}" for a in node.names]
+                subs = [sub for sub in subs if _is_module(sub)]
                 targets.update(subs or [target])
         targets.discard(name)
         targets.discard("pipelines")
