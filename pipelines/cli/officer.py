@@ -61,38 +61,27 @@ def scaffold_command(source: str, root: Path | None, name: str | None, force: bo
 
 
 def validation_report(descriptor: Path, file: Path | None, resource_name: str | None) -> dict:
-    """Read `file` (default: the sample) as the descriptor says and validate it in a
-    throw-away DuckDB; returns the report with the publication verdict."""
+    """Read `file` (default: the sample) and validate it in a throw-away DuckDB through the
+    very functions the pipeline's raw and core steps call; returns the report with the
+    publication verdict."""
     from ..catalog.load import load_dataset
-    from ..read import read_resource
-    from ..steps.core import policy_allows, resolve_reference
-    from ..validate import validate_table
-    from ..warehouse.database import connect, load_frame
+    from ..steps.core import check_raw
+    from ..steps.raw import load_file, read_options
+    from ..warehouse.database import connect
 
     dataset = load_dataset(descriptor)
     resource = dataset.resource(resource_name) if resource_name else dataset.resources[0]
     path = file or resource.sample_path
-    read = read_resource(path, {"format": resource.format, **resource.read_options})
     with tempfile.TemporaryDirectory() as tmp, connect(Path(tmp) / "v.duckdb") as con:
-        raw = resource.table("raw")
-        load_frame(con, raw, read.frame)
-        report = validate_table(
-            con,
-            raw,
-            resource.schema,
-            valid=resource.table("core"),
-            quarantine=resource.table("quarantine"),
-            errors=resource.table("errors"),
-            resolve_table=resolve_reference(resource),
-        )
-        allowed, reason = policy_allows(report, resource)
+        _, detection = load_file(con, resource, path, read_options(resource))
+        result = check_raw(con, resource)
     return {
         "fichier": str(path),
         "ressource": f"{dataset.name}.{resource.name}",
-        "lecture": read.detection,
-        **report.to_metadata(),
-        "publiable": allowed,
-        "regle": reason,
+        "lecture": detection,
+        **result.report.to_metadata(),
+        "publiable": result.published,
+        "regle": result.reason,
     }
 
 

@@ -3,7 +3,8 @@
 Per resource: `raw_<dataset>__<resource>` (fetch, read, load) with a `source` check and
 `core_<dataset>__<resource>` (validate, quarantine, publication policy) with `validation` and
 `quality` checks. Per mart: `mart_<name>`. One `camp_publication` asset publishes everything
-to the Datasette snapshot. Assets are thin: the work is in `ingest`, `publish`.
+to the Datasette snapshot. Assets are thin: a step (`steps/`) decides and returns its
+outcome, the asset records it once (`ops.observe`) and maps it to a `MaterializeResult`.
 
 What Dagster shows is what happened: an asset is materialized only when its table was
 replaced. A source that fails, or a validation the publication rule blocks, yields no
@@ -37,20 +38,18 @@ from dagster import (
 
 from ..catalog.model import Dataset, Mart, Resource
 from ..ops import journal, observe, outcomes
-from ..read import ReadError
 from ..settings import get_settings
-from ..sources.http import FetchError
-from ..steps.core import validate_core
+from ..steps.core import run_core
 from ..steps.marts import build_mart_table
-from ..steps.raw import ingest_raw
-from ..warehouse.database import connect, table_exists
+from ..steps.outcome import Outcome, State
+from ..steps.raw import FETCH_RETRIES, run_raw
 
 # One writer to the DuckDB warehouse at a time: every asset that writes claims this pool,
 # whose limit is 1 in dagster_home/dagster.yaml.
 WAREHOUSE_POOL = "duckdb_warehouse"
 PUBLICATION = "camp_publication"
 PUBLICATION_CHECK = "all_published"
-FETCH_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
+FETCH_RETRY = RetryPolicy(max_retries=FETCH_RETRIES, delay=2, backoff=Backoff.EXPONENTIAL)
 log = logging.getLogger(__name__)
 
 
@@ -92,44 +91,22 @@ def _describe(resource: Resource, dataset: Dataset, layer: str) -> str:
     return f"{resource.title} ({dataset.title}).\n\n{resource.description}\n\n{what}"
 
 
-def _is_transient(error: Exception) -> bool:
-    """Worth another Dagster retry: a network error or a 5xx, never a 4xx or a bad file."""
-    status = getattr(error, "status", None)
-    return isinstance(error, FetchError) and (status is None or status >= 500)
-
-
-def _raw_fallback(
-    context: AssetExecutionContext, resource: Resource, datasets: list[Dataset], error: Exception
-) -> AssetCheckResult:
-    """A source that cannot be fetched or read: say why; the previous raw table stays."""
-    settings = get_settings()
-    if _is_transient(error) and context.retry_number < FETCH_RETRY.max_retries:
-        raise error  # Dagster retries the step later, with backoff
-    status = getattr(error, "status", None)
-    journal.record(
-        settings.build_dir,
-        journal.FETCH,
-        resource.dataset,
-        resource.name,
-        run_id=context.run.run_id,
-        outcome="failed",
-        error=str(error),
-        http_status=status,
-        kind="read" if isinstance(error, ReadError) else "fetch",
-    )
-    observe.refresh_meta(settings, datasets)
-    with connect(settings.warehouse_path) as con:
-        kept = table_exists(con, resource.table("raw"))
-    kept_text = "la version précédente reste en ligne" if kept else "rien n'a encore été récupéré"
-    description = f"Source en échec : {error} ; {kept_text}."
-    context.log.error(f"CAMP-ALERT {resource.table('raw')}: {description}")
+def _raw_check(outcome: Outcome, resource: Resource) -> AssetCheckResult:
+    """The `source` check of a raw outcome: passed when the table was replaced."""
+    status = getattr(outcome.error, "status", None)
     return AssetCheckResult(
         check_name="source",
-        passed=False,
+        passed=outcome.replaced,
         severity=AssetCheckSeverity.ERROR,
-        description=description,
-        metadata=as_metadata(
-            {"dataset": resource.dataset, "http_status": status, "kept_previous": kept}
+        description=None if outcome.replaced else outcome.reason,
+        metadata=None
+        if outcome.replaced
+        else as_metadata(
+            {
+                "dataset": resource.dataset,
+                "http_status": status,
+                "kept_previous": outcome.kept_previous,
+            }
         ),
     )
 
@@ -175,16 +152,16 @@ def resource_assets(
     )
     def raw_asset(context: AssetExecutionContext) -> Iterator[MaterializeResult | AssetCheckResult]:
         settings = get_settings()
-        try:
-            result = ingest_raw(resource, settings)
-        except (FetchError, ReadError) as error:
-            yield _raw_fallback(context, resource, catalogue, error)
+        outcome = run_raw(resource, settings, attempt=context.retry_number)
+        if outcome.retry:
+            raise outcome.error  # type: ignore[misc]  # Dagster retries later, with backoff
+        observe.record_outcome(settings, resource, context.run.run_id, outcome, catalogue)
+        check = _raw_check(outcome, resource)
+        if not outcome.replaced:
+            context.log.error(f"CAMP-ALERT {raw_name}: {outcome.reason}")
+            yield check
             return
-        observe.record_fetch(settings, resource, context.run.run_id, result)
-        yield MaterializeResult(
-            metadata=as_metadata(result.to_metadata()),
-            check_results=[AssetCheckResult(check_name="source", passed=True)],
-        )
+        yield MaterializeResult(metadata=as_metadata(outcome.to_metadata()), check_results=[check])
 
     @asset(
         name=core_name,
@@ -218,39 +195,26 @@ def resource_assets(
         context: AssetExecutionContext,
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
         settings = get_settings()
-        try:
-            result = validate_core(resource, settings)
-        except Exception as error:  # recorded for the explained status, then re-raised
-            journal.record(
-                settings.build_dir,
-                journal.VALIDATE,
-                resource.dataset,
-                resource.name,
-                run_id=context.run.run_id,
-                outcome="failed",
-                published=False,
-                error=f"{type(error).__name__}: {error}"[:300],
-            )
-            observe.refresh_meta(settings, catalogue)
-            context.log.error(f"CAMP-ALERT {core_name}: la validation a échoué : {error}")
-            raise
-        alerts, quality = observe.record_validation(settings, resource, context.run.run_id, result)
-        observe.refresh_meta(settings, catalogue)
-        if not result.published:
-            context.log.error(f"CAMP-ALERT {core_name}: publication bloquée : {result.reason}")
+        outcome = run_core(resource, settings)
+        alerts, quality = observe.record_outcome(
+            settings, resource, context.run.run_id, outcome, catalogue
+        )
+        if outcome.state is State.FAILED:
+            context.log.error(f"CAMP-ALERT {core_name}: {outcome.reason}")
+            raise outcome.error  # type: ignore[misc]  # the step fails red, recorded above
+        if outcome.state is State.BLOCKED:
+            context.log.error(f"CAMP-ALERT {core_name}: {outcome.reason}")
         if alerts:
             context.log.warning(
                 f"CAMP-ALERT {core_name}: régression de qualité : {'; '.join(alerts)}"
             )
-        metadata = as_metadata(result.to_metadata())
+        metadata = as_metadata(outcome.to_metadata())
         checks = [
             AssetCheckResult(
                 check_name="validation",
-                passed=result.published,
+                passed=outcome.replaced,
                 severity=AssetCheckSeverity.ERROR,
-                description=result.reason
-                if result.published
-                else f"Publication bloquée : {result.reason}",
+                description=outcome.reason,
                 metadata={**metadata, "dataset": resource.dataset},
             ),
             AssetCheckResult(
@@ -261,7 +225,7 @@ def resource_assets(
                 metadata=as_metadata(quality),
             ),
         ]
-        if result.published:
+        if outcome.replaced:
             yield MaterializeResult(metadata=metadata, check_results=checks)
         else:
             yield from checks

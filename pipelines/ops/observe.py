@@ -1,8 +1,8 @@
 """Record what each run saw, for the explained status and the quality history.
 
-Plain functions called by the raw and core assets (inside the warehouse pool): a journal
-line per fetch or validation outcome, then both `meta_camp__*` tables rebuilt from the
-journal. No Dagster here.
+Plain functions called by the raw and core assets (inside the warehouse pool): each step's
+outcome is recorded once (`record_outcome`): a journal line, then both `meta_camp__*`
+tables rebuilt from the journal. No Dagster here.
 """
 
 from __future__ import annotations
@@ -11,13 +11,56 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog.model import Dataset, Resource
+from ..read import ReadError
 from ..settings import Settings
 from ..steps.core import CoreResult
+from ..steps.outcome import Outcome, State
 from ..steps.raw import RawResult
 from ..warehouse.database import connect, table_exists
 from . import journal
 from .quality import Thresholds, fetch_events_of, key_completeness, regressions, source_changed_at
 from .status import Served, write_meta_tables
+
+
+def record_outcome(
+    settings: Settings, resource: Resource, run_id: str, outcome: Outcome, datasets: list[Dataset]
+) -> tuple[list[str], dict[str, Any]]:
+    """Record a raw or core step's outcome once: its journal line, then the meta tables.
+    Returns the quality regressions and figures of a validation (empty otherwise)."""
+    alerts: list[str] = []
+    quality: dict[str, Any] = {}
+    is_raw = outcome.table == resource.table("raw")
+    if outcome.state is State.FAILED:
+        error = outcome.error
+        if is_raw:
+            journal.record(
+                settings.build_dir,
+                journal.FETCH,
+                resource.dataset,
+                resource.name,
+                run_id=run_id,
+                outcome="failed",
+                error=str(error),
+                http_status=getattr(error, "status", None),
+                kind="read" if isinstance(error, ReadError) else "fetch",
+            )
+        else:
+            journal.record(
+                settings.build_dir,
+                journal.VALIDATE,
+                resource.dataset,
+                resource.name,
+                run_id=run_id,
+                outcome="failed",
+                published=False,
+                error=f"{type(error).__name__}: {error}"[:300],
+            )
+    elif is_raw:
+        record_fetch(settings, resource, run_id, outcome.result)
+    else:
+        alerts, quality = record_validation(settings, resource, run_id, outcome.result)
+    refresh_meta(settings, datasets)
+    return alerts, quality
 
 
 def refresh_meta(settings: Settings, datasets: list[Dataset], served: Served | None = None) -> None:

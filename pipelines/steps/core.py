@@ -7,11 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from ..catalog.model import Resource, table_name
 from ..french import percent
 from ..settings import Settings
 from ..validate import ValidationReport, validate_table
 from ..warehouse.database import connect, drop_staged, promote, table_exists
+from .outcome import Outcome, State
 
 
 @dataclass
@@ -68,30 +71,61 @@ def policy_allows(report: ValidationReport, resource: Resource) -> tuple[bool, s
     )
 
 
-def validate_core(resource: Resource, settings: Settings) -> CoreResult:
-    """Validate the raw table into staged core/quarantine/errors, then apply the policy."""
+def check_raw(con: duckdb.DuckDBPyConnection, resource: Resource) -> CoreResult:
+    """Validate the raw table of `con` into staged core/quarantine/errors with every check
+    the descriptor asks for (coordinates included), then apply the publication policy:
+    promote the staged tables, or drop them. The pipeline and `camp validate` both call this.
+    """
     names = [resource.table(layer) for layer in ("core", "quarantine", "errors")]
     raw = resource.table("raw")
-    with connect(settings.warehouse_path) as con:
-        if not table_exists(con, raw):
-            raise LookupError(f"{raw} is missing from the warehouse: materialize it first")
-        con.execute("SET search_path = 'staging,main'")  # validator writes land in staging
-        try:
-            report = validate_table(
-                con,
-                raw,
-                resource.schema,
-                valid=names[0],
-                quarantine=names[1],
-                errors=names[2],
-                resolve_table=resolve_reference(resource),
-                coordinates=coordinate_pairs(resource),
-            )
-        finally:
-            con.execute("RESET search_path")
-        allowed, reason = policy_allows(report, resource)
-        if allowed:
-            promote(con, names)
-        else:
-            drop_staged(con, names)
+    if not table_exists(con, raw):
+        raise LookupError(f"{raw} is missing from the warehouse: materialize it first")
+    con.execute("SET search_path = 'staging,main'")  # validator writes land in staging
+    try:
+        report = validate_table(
+            con,
+            raw,
+            resource.schema,
+            valid=names[0],
+            quarantine=names[1],
+            errors=names[2],
+            resolve_table=resolve_reference(resource),
+            coordinates=coordinate_pairs(resource),
+        )
+    finally:
+        con.execute("RESET search_path")
+    allowed, reason = policy_allows(report, resource)
+    if allowed:
+        promote(con, names)
+    else:
+        drop_staged(con, names)
     return CoreResult(table=names[0], report=report, published=allowed, reason=reason)
+
+
+def validate_core(resource: Resource, settings: Settings) -> CoreResult:
+    """Validate the warehouse's raw table, then apply the policy."""
+    with connect(settings.warehouse_path) as con:
+        return check_raw(con, resource)
+
+
+def run_core(resource: Resource, settings: Settings) -> Outcome:
+    """The core step with its policy: published, blocked (the previous core table stays),
+    or failed (an unexpected error, kept for the explained status)."""
+    table = resource.table("core")
+    try:
+        result = validate_core(resource, settings)
+    except Exception as error:  # any failure is an outcome; the wrapper re-raises it
+        return Outcome(
+            table=table,
+            state=State.FAILED,
+            reason=f"la validation a échoué : {error}",
+            error=error,
+        )
+    if result.published:
+        return Outcome(table=table, state=State.PUBLISHED, reason=result.reason, result=result)
+    return Outcome(
+        table=table,
+        state=State.BLOCKED,
+        reason=f"Publication bloquée : {result.reason}",
+        result=result,
+    )
