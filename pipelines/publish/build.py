@@ -1,5 +1,5 @@
-"""Publish the warehouse to Datasette: an immutable SQLite snapshot, its metadata and bulk
-downloads, made current atomically; and the command that serves the current snapshot.
+"""Publish the warehouse: an immutable SQLite snapshot, its metadata and bulk downloads,
+made current atomically. Serving it is `serve/command.py`.
 
 Layout of `publish_dir`:
 
