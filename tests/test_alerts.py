@@ -109,6 +109,7 @@ def run_and_alert(instance: DagsterInstance, job: str = "main"):
     return result
 
 
+@pytest.mark.slow  # whole Dagster runs
 def test_a_blocked_refresh_posts_the_dataset_the_reason_and_the_run_url(
     small_camp: Path, webhook: Hook
 ) -> None:
@@ -128,6 +129,7 @@ def test_a_blocked_refresh_posts_the_dataset_the_reason_and_the_run_url(
     assert "decp (marches) — bloqué" in body["text"]
 
 
+@pytest.mark.slow  # whole Dagster runs
 def test_an_unreachable_source_posts_and_mails_the_same(
     small_camp: Path, webhook: Hook, mailbox: Mailbox, http_server, monkeypatch
 ) -> None:
@@ -153,6 +155,7 @@ def test_an_unreachable_source_posts_and_mails_the_same(
     assert f"Run : http://camp.example:3000/runs/{result.run_id}" in text
 
 
+@pytest.mark.slow  # whole Dagster runs
 def test_a_quality_regression_in_a_green_run_is_sent_too(small_camp: Path, webhook: Hook) -> None:
     import csv
 
@@ -170,6 +173,7 @@ def test_a_quality_regression_in_a_green_run_is_sent_too(small_camp: Path, webho
     assert "lignes en moins" in body["reason"]
 
 
+@pytest.mark.slow  # whole Dagster runs
 def test_nothing_configured_sends_nothing_and_says_so_once(
     small_camp: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,9 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # runs frictionless-py too
 def test_small_run_counts_every_injected_error_in_both_engines(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "benchmarks/validate.py", "--rows", "3000", "--repeat", "2",

@@ -30,6 +30,8 @@ from pipelines.settings import get_settings
 from pipelines.sources.changes import dump_watches, load_watches
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # materializes assets through Dagster
+
 DECP_SAMPLE = ROOT / "datasets" / "decp" / "decp-2024h2-travaux-cpv4521.csv"
 
 

@@ -164,9 +164,11 @@ def dataset_tables(dataset: Dataset) -> list[TablePlan]:
             if layer == "core":
                 layer_columns = {**columns, "_row": TECHNICAL_COLUMNS["_row"]}
             elif layer == "quarantine":
-                layer_columns = {"_row": TECHNICAL_COLUMNS["_row"]}
+                # The validator's order: the reasons first, where a participant looks.
+                layer_columns = {
+                    k: TECHNICAL_COLUMNS[k] for k in ("_row", "_erreurs", "_types_erreur")
+                }
                 layer_columns |= {n: f"{d} (texte brut de la source)" for n, d in columns.items()}
-                layer_columns |= {k: TECHNICAL_COLUMNS[k] for k in ("_erreurs", "_types_erreur")}
             else:
                 layer_columns = {
                     k: TECHNICAL_COLUMNS[k] for k in ("_row", "champ", "type", "message")
