@@ -27,7 +27,6 @@ FRENCH_SCHEMA = {
         {"name": "latitude", "type": "number"},
         {"name": "longitude", "type": "number"},
     ],
-    "x-camp-coordinates": [{"latitude": "latitude", "longitude": "longitude"}],
 }
 
 
@@ -41,6 +40,7 @@ def french_run(with_communes: bool = True) -> tuple[duckdb.DuckDBPyConnection, d
     validate_table(
         con, "src", FRENCH_SCHEMA, valid="v", quarantine="q", errors="e",
         resolve_table=lambda ref: "core_" + ref.replace(".", "__"),
+        coordinates=[("latitude", "longitude")],
     )
     by_name: dict[str, list] = {}
     for nom, champ, kind, message in con.execute(

@@ -18,11 +18,11 @@ and time without format, geopoint, JSON, patterns RE2 cannot run) are checked va
 French checks: a field may declare `x-camp-check: siret | siren | code_insee |
 code_postal | cpv` (`french.py`); `code_insee` existence uses
 `resolve_table("communes.communes")` (column `code_insee`) when that table exists.
-Coordinate pairs are declared in the schema as `"x-camp-coordinates": [{"latitude":
-"lat_field", "longitude": "lon_field"}]` or passed as `coordinates=[("lat", "lon")]`: a
-pair outside every French box (metropolitan France, Corsica, the five DROM, the
-overseas collectivities, New Caledonia) is a `constraint-error` on the latitude field,
-and the message says when swapping the two would put the point in France.
+Coordinate pairs are passed as `coordinates=[("lat", "lon")]` (the steps take them from the
+resource's `x-camp.map`, the one place they are declared): a pair outside every French box
+(metropolitan France, Corsica, the five DROM, the overseas collectivities, New Caledonia) is
+a `constraint-error` on the latitude field, and the message says when swapping the two
+would put the point in France.
 
 Agreement with frictionless-py 5 (the reference in `tests/test_validate_parity.py`): same
 (row, field, type) sets, including its surprises: "+1", " 1 ", "1_000" and "01" are
@@ -93,18 +93,14 @@ def validate_table(
     """Validate `source` against `schema` into the `valid`, `quarantine` and `errors` tables.
 
     `labels`: the file's original header labels, to detect duplicate labels.
-    `coordinates`: (latitude, longitude) field pairs to check inside France; default
-    from the schema's `x-camp-coordinates`. `french_checks=False` skips `x-camp-check`
+    `coordinates`: (latitude, longitude) field pairs to check inside France (none by
+    default). `french_checks=False` skips `x-camp-check`
     and coordinates (used when comparing with frictionless).
     """
     from .engine import run_validation
 
-    if coordinates is None:
-        coordinates = [
-            (pair["latitude"], pair["longitude"]) for pair in schema.get("x-camp-coordinates", [])
-        ]
     return run_validation(
         con, source, schema, valid=valid, quarantine=quarantine, errors=errors,
         resolve_table=resolve_table, labels=labels,
-        coordinates=list(coordinates) if french_checks else [], french_checks=french_checks,
+        coordinates=list(coordinates or ()) if french_checks else [], french_checks=french_checks,
     )
